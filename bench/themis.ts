@@ -1,0 +1,211 @@
+// Themis issuing throughput: tokens/s over real HTTP (Themis in a child process, load from this
+// process over keep-alive connections) next to bare node:crypto signing of the same claims on
+// one thread, per algorithm and signer mode. Bounded to about 20 s.
+//   npx tsx bench/themis.ts
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type Socket } from 'node:net';
+import {
+  generatePrivateKey,
+  TokenSigner,
+  type SignerMode,
+  type SigningAlgorithm,
+} from '@xmidt/themis';
+
+const root = new URL('..', import.meta.url).pathname;
+const MEASURE_MS = Number(process.env['BENCH_MS'] ?? 1200);
+const WARMUP_MS = 300;
+const CONNECTIONS = 64;
+
+const sampleClaims = (): Record<string, unknown> => {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    aud: 'XMiDT',
+    exp: now + 86400,
+    iat: now,
+    iss: 'themis',
+    jti: 'AAAAAAAAAAAAAAAAAAAAAA',
+    mac: 'mac:112233445566',
+    nbf: now - 15,
+    'partner-id': 'comcast',
+    serial: 'SER123',
+    sub: 'client-supplied',
+    trust: 0,
+    uuid: '8c3b4c5e-7f53-4e53-8b0d-3b7a2f1b1d0a',
+  };
+};
+
+/**
+ * Bare signing on this thread: the same claims, JSON-encoded (sorted keys), base64url, and signed
+ * with a synchronous node:crypto sign() on a KeyObject: what /issue does, minus HTTP.
+ */
+async function bareSign(alg: SigningAlgorithm): Promise<number> {
+  const privateKey = await generatePrivateKey(alg, 2048);
+  const signer = new TokenSigner('inline');
+  const key = { kid: 'bench', alg, privateKey, publicKey: privateKey, createdAt: Date.now() };
+  const until = Date.now() + MEASURE_MS / 2;
+  let n = 0;
+  const start = performance.now();
+  while (Date.now() < until) {
+    await signer.sign(sampleClaims(), key);
+    n++;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+async function startThemis(
+  alg: SigningAlgorithm,
+  mode: SignerMode,
+  workers: number,
+): Promise<{ child: ChildProcess; port: number; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'themis-bench-'));
+  const cfg = join(dir, 'themis.yaml');
+  writeFileSync(
+    cfg,
+    [
+      'log: { level: info }',
+      'servers:',
+      '  key: { host: 127.0.0.1, port: 0 }',
+      `  issuer: { host: 127.0.0.1, port: 0, maxConcurrentRequests: 0, workers: ${workers} }`,
+      '  admin: { host: 127.0.0.1, port: 0 }',
+      'token:',
+      `  alg: ${alg}`,
+      `  key: { directory: ${JSON.stringify(join(dir, 'keys'))} }`,
+      `signer: { mode: ${mode} }`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'services/themis/src/main.ts'), '--config', cfg],
+    {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    const onData = (d: Buffer) => {
+      buf += d.toString();
+      for (const line of buf.split('\n')) {
+        if (line.includes('"issuerPort"')) {
+          child.stdout?.off('data', onData);
+          child.stdout?.resume();
+          resolve((JSON.parse(line) as { issuerPort: number }).issuerPort);
+          return;
+        }
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`themis exited ${code}`)));
+  });
+  return { child, port, dir };
+}
+
+/**
+ * Closed-loop load over keep-alive HTTP/1.1 connections with a minimal client (pre-built request
+ * bytes, a response parser that only finds the status and Content-Length), so that the load
+ * generator takes as little of the shared CPU as possible.
+ */
+async function httpRate(port: number): Promise<number> {
+  const request = Buffer.from(
+    'GET /issue HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Midt-Mac-Address: mac:112233445566\r\n' +
+      'X-Midt-Partner-Id: comcast\r\n\r\n',
+  );
+  let count = 0;
+  let counting = false;
+  let stop = false;
+  let failure: Error | undefined;
+  const sockets: Socket[] = [];
+  await Promise.all(
+    Array.from(
+      { length: CONNECTIONS },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const sock = connect(port, '127.0.0.1', () => {
+            sock.setNoDelay(true);
+            sock.write(request);
+            resolve();
+          });
+          sock.once('error', reject);
+          sockets.push(sock);
+          let buf: Buffer = Buffer.alloc(0);
+          sock.on('data', (chunk: Buffer) => {
+            buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+            for (;;) {
+              const end = buf.indexOf('\r\n\r\n');
+              if (end < 0) return;
+              const head = buf.toString('latin1', 0, end);
+              const len = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+              if (buf.length < end + 4 + len) return;
+              if (!head.startsWith('HTTP/1.1 200') || len < 100) failure ??= new Error(head);
+              buf = buf.subarray(end + 4 + len);
+              if (counting) count++;
+              if (!stop) sock.write(request);
+            }
+          });
+        }),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, WARMUP_MS));
+  counting = true;
+  const start = performance.now();
+  await new Promise((r) => setTimeout(r, MEASURE_MS));
+  const rate = count / ((performance.now() - start) / 1000);
+  stop = true;
+  for (const s of sockets) s.destroy();
+  if (failure) throw failure;
+  return rate;
+}
+
+type Variant = { mode: SignerMode; workers: number };
+const runs: { alg: SigningAlgorithm; variants: Variant[] }[] = [
+  {
+    alg: 'RS256',
+    variants: [
+      { mode: 'threadpool', workers: 1 },
+      { mode: 'inline', workers: 1 },
+      { mode: 'threadpool', workers: 2 },
+    ],
+  },
+  {
+    alg: 'ES256',
+    variants: [
+      { mode: 'threadpool', workers: 1 },
+      { mode: 'threadpool', workers: 2 },
+    ],
+  },
+  {
+    alg: 'EdDSA',
+    variants: [
+      { mode: 'threadpool', workers: 1 },
+
+      { mode: 'threadpool', workers: 2 },
+    ],
+  },
+];
+
+console.log(
+  `themis bench: ${cpus().length} cores, ${CONNECTIONS} connections, ${MEASURE_MS} ms per figure, load from this process`,
+);
+console.log('alg    signer      workers  http tok/s   bare tok/s (1 thread)   ratio');
+const only = process.env['BENCH_ALG'];
+for (const { alg, variants } of runs.filter((r) => !only || r.alg === only)) {
+  const bare = await bareSign(alg);
+  for (const { mode, workers } of variants) {
+    const { child, port, dir } = await startThemis(alg, mode, workers);
+    try {
+      const http = await httpRate(port);
+      console.log(
+        `${alg.padEnd(6)} ${mode.padEnd(11)} ${String(workers).padStart(7)}  ${http.toFixed(0).padStart(10)}   ${bare.toFixed(0).padStart(10)}              ${(http / bare).toFixed(2)}x`,
+      );
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}

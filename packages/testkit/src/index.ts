@@ -1,0 +1,3 @@
+export { startEtcd, ETCD_BINARY, type TestEtcd } from './etcd.js';
+export { freePort } from './free-port.js';
+export { waitFor } from './wait-for.js';

@@ -1,0 +1,68 @@
+import type { Dispatcher } from 'undici';
+
+export interface PostOptions {
+  origin: string;
+  path: string;
+  headers: string[] | Record<string, string>;
+  body: Buffer;
+  timeoutMs: number;
+  /** Response bytes read before the connection is dropped (the body is discarded). */
+  maxResponseBytes?: number;
+}
+
+class ResponseTooLarge extends Error {
+  readonly code = 'response_too_large';
+}
+
+/**
+ * One POST through an undici dispatcher, resolving with the status code once the response
+ * has been read (and discarded). Uses the dispatch handler API directly: no body stream per
+ * response. Rejects with the transport error (undici error codes).
+ */
+export function post(dispatcher: Dispatcher, opts: PostOptions): Promise<number> {
+  const limit = opts.maxResponseBytes ?? 64 * 1024;
+  return new Promise<number>((resolve, reject) => {
+    let status = 0;
+    let read = 0;
+    let tooLarge = false;
+    let abort: ((err?: Error) => void) | undefined;
+    dispatcher.dispatch(
+      {
+        origin: opts.origin,
+        path: opts.path,
+        method: 'POST',
+        headers: opts.headers,
+        body: opts.body,
+        headersTimeout: opts.timeoutMs,
+        bodyTimeout: opts.timeoutMs,
+      },
+      {
+        // the classic handler interface: what every undici 7 dispatcher accepts
+        onConnect(abortFn) {
+          abort = abortFn;
+        },
+        onHeaders(statusCode) {
+          status = statusCode;
+          return true;
+        },
+        onData(chunk) {
+          read += chunk.length;
+          if (read > limit) {
+            tooLarge = true;
+            abort?.(new ResponseTooLarge('response body too large'));
+            return false;
+          }
+          return true;
+        },
+        onComplete() {
+          resolve(status);
+        },
+        onError(err) {
+          // the answer is known even when its body is cut short
+          if (tooLarge && status !== 0) resolve(status);
+          else reject(err);
+        },
+      },
+    );
+  });
+}

@@ -1,0 +1,201 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Authenticator } from '@xmidt/auth';
+import { decodeMsgpack, MessageType, type Message } from './wrp.js';
+import { replyAuthError } from './auth-status.js';
+import type { Intake } from './intake.js';
+import { eventType } from './matcher.js';
+import type { CaduceusMetrics } from './metrics.js';
+import { OutboundEvent } from './outbound-event.js';
+
+export interface NotifyRouteDeps {
+  authenticator: Authenticator | undefined;
+  intake: Intake;
+  metrics: CaduceusMetrics;
+  maxBodyBytes: number;
+  /** Also serve `/api/v3/notify`. */
+  previousVersionSupport: boolean;
+  /** Partner ids given to events without any (unless partner checks are off). */
+  customPIDs: readonly string[];
+  disablePartnerIDs: boolean;
+}
+
+const MSGPACK = 'application/msgpack';
+const TEXT = 'text/plain; charset=utf-8';
+
+interface IntakeState {
+  slot: boolean;
+  handed: boolean;
+  event: string;
+}
+
+const states = new WeakMap<FastifyRequest, IntakeState>();
+
+function text(reply: FastifyReply, status: number, body: string) {
+  return reply.code(status).type(TEXT).header('x-content-type-options', 'nosniff').send(body);
+}
+
+/** Every Content-Type line of the request, as sent (Node keeps only the first in `headers`). */
+function contentTypes(req: FastifyRequest): string[] {
+  const raw = req.raw.rawHeaders;
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() === 'content-type') out.push(raw[i + 1] as string);
+  }
+  return out;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function wellFormed(s: string | undefined): boolean {
+  return s === undefined || (!LONE_SURROGATE.test(s) && !s.includes('\uFFFD'));
+}
+
+/** All string fields valid UTF-8 (a decoder replaces bad sequences with U+FFFD). */
+export function stringsAreUtf8(m: Message): boolean {
+  const singles = [
+    m.source,
+    m.dest,
+    m.transactionUuid,
+    m.contentType,
+    m.accept,
+    m.path,
+    m.serviceName,
+    m.url,
+    m.sessionId,
+  ];
+  if (!singles.every(wellFormed)) return false;
+  for (const list of [m.headers, m.partnerIds]) if (list && !list.every(wellFormed)) return false;
+  if (m.metadata) {
+    for (const [k, v] of Object.entries(m.metadata))
+      if (!wellFormed(k) || !wellFormed(v)) return false;
+  }
+  return true;
+}
+
+function isUtf8Error(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const s = `${String(e?.code ?? '')} ${String(e?.message ?? '')}`.toLowerCase();
+  return s.includes('utf');
+}
+
+/**
+ * `POST /api/v4/notify` (and `/api/v3/notify`): auth, exactly one `Content-Type:
+ * application/msgpack` (415), the bounded intake (503), body (400 / 413), WRP decode (400),
+ * SimpleEvent only (400), UTF-8 (400), the fixes, then 202 and asynchronous fan-out.
+ */
+export function registerNotifyRoutes(app: FastifyInstance, deps: NotifyRouteDeps): void {
+  const { intake, metrics } = deps;
+
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes },
+      (_req, body, done) => done(null, body),
+    );
+    scope.setErrorHandler((err: { code?: string; statusCode?: number }, _req, reply) => {
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+        return text(reply, 413, 'Payload too large.\n');
+      if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+        metrics.errorRequestBody.inc();
+        return reply.code(400).send();
+      }
+      return reply.code(555).send();
+    });
+
+    const versions = deps.previousVersionSupport ? ['v4', 'v3'] : ['v4'];
+    for (const version of versions) {
+      const url = `/api/${version}/notify`;
+      scope.route({
+        method: 'POST',
+        url,
+        onRequest: async (req, reply) => {
+          const state: IntakeState = { slot: false, handed: false, event: 'unknown' };
+          states.set(req, state);
+          const started = performance.now();
+          reply.raw.once('close', () => {
+            if (state.slot && !state.handed) intake.release();
+            metrics.incomingLatency.observe(
+              { event: state.event },
+              (performance.now() - started) / 1000,
+            );
+          });
+          if (deps.authenticator) {
+            try {
+              await deps.authenticator.authenticate(req.headers.authorization);
+            } catch (err) {
+              return replyAuthError(reply, err, version === 'v4' ? 'notify-v4' : 'notify-v3');
+            }
+          }
+          const cts = contentTypes(req);
+          if (cts.length !== 1 || cts[0] !== MSGPACK) {
+            return text(
+              reply,
+              415,
+              'Invalid Content-Type header(s). Expected application/msgpack. \n',
+            );
+          }
+          if (!intake.reserve()) {
+            metrics.incomingQueueFull.inc();
+            return text(reply, 503, 'Incoming queue is full.\n');
+          }
+          state.slot = true;
+          return undefined;
+        },
+        handler: async (req, reply) => {
+          const state = states.get(req) as IntakeState;
+          const body = req.body as Buffer | undefined;
+          if (!body || body.length === 0) {
+            metrics.emptyRequestBody.inc();
+            return text(reply, 400, 'Empty payload.\n');
+          }
+          let msg: Message;
+          try {
+            msg = decodeMsgpack(body);
+          } catch (err) {
+            metrics.invalidPayload.inc();
+            if (isUtf8Error(err)) return text(reply, 400, 'Strings must be UTF-8.\n');
+            return text(reply, 400, 'Invalid payload format.\n');
+          }
+          if (msg.msgType !== MessageType.SimpleEvent) {
+            metrics.invalidPayload.inc();
+            return text(reply, 400, 'Invalid MessageType.\n');
+          }
+          if (!stringsAreUtf8(msg)) {
+            metrics.invalidPayload.inc();
+            return text(reply, 400, 'Strings must be UTF-8.\n');
+          }
+          const noType = !msg.contentType;
+          const noUuid = !msg.transactionUuid;
+          if (noType) msg.contentType = 'application/json';
+          if (noUuid) msg.transactionUuid = randomUUID();
+          if (noType || noUuid) {
+            const reason =
+              noType && noUuid
+                ? 'empty_uuid_and_content_type'
+                : noType
+                  ? 'empty_content_type'
+                  : 'empty_uuid';
+            metrics.modifiedWrp.inc({ reason });
+          }
+          if (!deps.disablePartnerIDs && (!msg.partnerIds || msg.partnerIds.length === 0)) {
+            if (deps.customPIDs.length > 0) msg.partnerIds = [...deps.customPIDs];
+          }
+          const ev = new OutboundEvent(msg);
+          state.event = eventType(msg.dest);
+          metrics.incomingEventType.inc({ event: ev.eventType });
+          state.handed = true;
+          intake.push(ev);
+          return text(reply, 202, 'Request placed on to queue.\n');
+        },
+      });
+      scope.route({
+        method: ['GET', 'PUT', 'DELETE', 'PATCH'],
+        url,
+        handler: async (_req, reply) =>
+          text(reply.header('allow', 'POST'), 405, 'Method Not Allowed\n'),
+      });
+    }
+  });
+}

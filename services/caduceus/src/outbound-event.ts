@@ -1,0 +1,104 @@
+import { encodeHttpHeaders, encodeMsgpack, parseDeviceId, type Message } from './wrp.js';
+import { eventString, eventType } from './matcher.js';
+import { signBody } from './signature.js';
+
+/** Header values of one delivery; keys are lower-case. */
+export type HeaderMap = Record<string, string | string[]>;
+
+/**
+ * One accepted event on its way to the webhooks: the (fixed) WRP plus what every delivery of
+ * it shares, computed once (the msgpack re-encoding and the WRP headers).
+ */
+export class OutboundEvent {
+  /** `dest` without `event:` (what `events` regexes are matched against). */
+  readonly event: string;
+  /** Metric label: first segment after `event:` or `unknown`. */
+  readonly eventType: string;
+  private msgpack: Buffer | undefined;
+  private headers: HeaderMap | undefined;
+  private flat: string[] | undefined;
+  private signatures: Map<string, string> | undefined;
+
+  constructor(readonly msg: Message) {
+    this.event = eventString(msg.dest);
+    this.eventType = eventType(msg.dest);
+  }
+
+  /** The whole WRP, msgpack (for `wrp`, `application/msgpack`, `application/wrp` webhooks). */
+  msgpackBody(): Buffer {
+    this.msgpack ??= encodeMsgpack(this.msg);
+    return this.msgpack;
+  }
+
+  /** X-Webpa-Signature of `body` (one of this event's two bodies) under `secret`, memoised. */
+  signature(secret: string, body: Buffer): string {
+    const key = body === this.msgpack ? `m${secret}` : `p${secret}`;
+    this.signatures ??= new Map();
+    let sig = this.signatures.get(key);
+    if (sig === undefined) {
+      sig = signBody(secret, body);
+      if (this.signatures.size < 64) this.signatures.set(key, sig);
+    }
+    return sig;
+  }
+
+  /** The raw payload (every other content type). */
+  payloadBody(): Buffer {
+    const p = this.msg.payload;
+    if (!p) return Buffer.alloc(0);
+    return Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+  }
+
+  /**
+   * The headers every delivery carries, in the original's order of setting: the WRP fields
+   * (`X-Xmidt-*`), then `X-Webpa-Event`, `-Transaction-Id`, `-Device-Id`, `-Device-Name`
+   * (canonical device id, overriding the WRP destination), `-Source`, `-Destination`.
+   */
+  commonHeaders(): HeaderMap {
+    if (this.headers) return this.headers;
+    const h: HeaderMap = {};
+    for (const [k, v] of Object.entries(encodeHttpHeaders(this.msg))) {
+      const key = k.toLowerCase();
+      if (key === 'content-type' || key === 'content-length') continue;
+      h[key] = v;
+    }
+    let deviceId = '';
+    try {
+      deviceId = this.msg.source ? parseDeviceId(this.msg.source) : '';
+    } catch {
+      deviceId = '';
+    }
+    h['x-webpa-event'] = this.event;
+    h['x-webpa-transaction-id'] = this.msg.transactionUuid ?? '';
+    h['x-webpa-device-id'] = deviceId;
+    h['x-webpa-device-name'] = deviceId;
+    h['x-webpa-source'] = this.msg.source ?? '';
+    h['x-webpa-destination'] = this.msg.dest ?? '';
+    // Values a peer sent must not be able to break the header block.
+    for (const [k, v] of Object.entries(h)) {
+      if (Array.isArray(v)) h[k] = v.map(cleanHeaderValue);
+      else h[k] = cleanHeaderValue(v);
+    }
+    this.headers = h;
+    return h;
+  }
+
+  /** commonHeaders() as a flat `[name, value, name, value, ...]` list (cheapest for undici). */
+  headerList(): string[] {
+    if (this.flat) return this.flat;
+    const out: string[] = [];
+    for (const [k, v] of Object.entries(this.commonHeaders())) {
+      if (Array.isArray(v)) for (const x of v) out.push(k, x);
+      else out.push(k, v);
+    }
+    this.flat = out;
+    return out;
+  }
+}
+
+const UNSAFE = /[\0-\x08\x0a-\x1f\x7f]/;
+const UNSAFE_ALL = /[\0-\x08\x0a-\x1f\x7f]/g;
+
+function cleanHeaderValue(v: string): string {
+  return UNSAFE.test(v) ? v.replace(UNSAFE_ALL, '') : v;
+}

@@ -1,0 +1,399 @@
+import { isIP } from 'node:net';
+import type { Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import { formatDuration as formatGoDuration } from '@xmidt/runtime';
+import { compileMatcher, matches, type CompiledMatcher, type MatchOptions } from './matcher.js';
+import type { CaduceusMetrics } from './metrics.js';
+import type { OutboundEvent } from './outbound-event.js';
+import { post } from './http-post.js';
+import { signBody } from './signature.js';
+import { normalizeIp, type UrlGuard } from './ssrf-guard.js';
+import { goJson, storedToJson, type StoredWebhook } from './webhook.js';
+
+export interface SenderSettings {
+  numWorkers: number;
+  queueSize: number;
+  cutOffPeriodMs: number;
+  retries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  requestTimeoutMs: number;
+  match: MatchOptions;
+}
+
+export interface SenderDeps {
+  settings: SenderSettings;
+  dispatcher: Dispatcher;
+  metrics: CaduceusMetrics;
+  logger: Logger;
+  /** When set, literal-IP targets are checked before each connection. */
+  guard?: UrlGuard;
+}
+
+/** The cut-off notice text, exactly as the original sends it. */
+export const CUT_OFF_TEXT =
+  'Unfortunately, your endpoint is not able to keep up with the traffic being sent to it.  Due to this circumstance, all notification traffic is being cut off and dropped for a period of time.  Please increase your capacity to handle notifications, or reduce the number of notifications you have requested.';
+
+/** Content types whose deliveries carry the whole WRP as msgpack. */
+const WRP_CONTENT_TYPES = new Set(['wrp', 'application/msgpack', 'application/wrp']);
+
+interface Target {
+  url: string;
+  origin: string;
+  path: string;
+  /** Set when the target is a literal IP the guard refuses. */
+  refused?: string;
+}
+
+function target(url: string, guard: UrlGuard | undefined): Target {
+  const u = new URL(url);
+  const t: Target = { url, origin: u.origin, path: `${u.pathname}${u.search}` };
+  const host = normalizeIp(u.hostname);
+  if (guard && isIP(host) !== 0) {
+    const reason = guard.refuseAddress(host);
+    if (reason) t.refused = reason;
+  }
+  return t;
+}
+
+/** Transport failures in the original's reason vocabulary. */
+export function classifyError(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return 'context_deadline_exceeded';
+    case 'UND_ERR_ABORTED':
+    case 'ABORT_ERR':
+      return 'context_canceled';
+    case 'ENOTFOUND':
+      return 'host_not_found';
+    case 'EAI_AGAIN':
+      return 'dns_error';
+    case 'address_refused':
+    case 'EADDRNOTAVAIL':
+      return 'invalid_address';
+    case 'ECONNREFUSED':
+    case 'ECONNRESET':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EPIPE':
+      return 'op_error';
+    case 'UND_ERR_SOCKET':
+      return 'connection_unexpectedly_closed_eof';
+    case 'UND_ERR_CLOSED':
+    case 'UND_ERR_DESTROYED':
+      return 'connection_closed';
+    case 'UND_ERR_INVALID_ARG':
+      return 'invalid_config';
+    default:
+      return 'unknown';
+  }
+}
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
+/**
+ * The outbound side of one webhook: matching, a bounded FIFO queue, at most `numWorkers`
+ * concurrent deliveries, retries with capped exponential backoff and jitter, and the cut-off.
+ */
+export class WebhookSender {
+  private record!: StoredWebhook;
+  private matcher!: CompiledMatcher;
+  private ring: Target[] = [];
+  private ringPos = 0;
+  private queue: (OutboundEvent | undefined)[] = [];
+  private head = 0;
+  private active = 0;
+  private dropUntil = 0;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  readonly url: string;
+  private readonly gWorkers: { set(v: number): void };
+  private readonly gQueue: { set(v: number): void };
+  private readonly cCutOffDrops: { inc(v?: number): void };
+  private readonly counters = new Map<string, { inc(v?: number): void }>();
+  private readonly timings = new Map<string, { observe(v: number): void }>();
+
+  constructor(
+    record: StoredWebhook,
+    private readonly deps: SenderDeps,
+  ) {
+    this.url = record.webhook.config.url;
+    const m = deps.metrics;
+    this.gWorkers = m.workers.labels({ url: this.url });
+    this.gQueue = m.outgoingQueueDepth.labels({ url: this.url });
+    this.cCutOffDrops = m.dropped.labels({ url: this.url, reason: 'cut_off' });
+    this.update(record);
+    m.workersMax.set({ url: this.url }, deps.settings.numWorkers);
+    m.deliveryRetryMax.set({ url: this.url }, deps.settings.retries);
+    this.gWorkers.set(0);
+    this.gQueue.set(0);
+  }
+
+  get webhook(): StoredWebhook {
+    return this.record;
+  }
+
+  get queueLength(): number {
+    return this.queue.length - this.head;
+  }
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  get cutOffUntil(): number {
+    return this.dropUntil;
+  }
+
+  /** Takes a new version of the registration (same URL). */
+  update(record: StoredWebhook): void {
+    this.matcher = compileMatcher(record);
+    const w = record.webhook;
+    const urls = w.config.altUrls.length > 0 ? w.config.altUrls : [w.config.url];
+    this.ring = urls.map((u) => target(u, this.deps.guard));
+    this.ringPos = Math.floor(Math.random() * this.ring.length);
+    this.record = record;
+    const m = this.deps.metrics;
+    m.renewalTime.set({ url: this.url }, Math.floor(Date.now() / 1000));
+    m.deliverUntil.set({ url: this.url }, Math.floor(w.untilMs / 1000));
+  }
+
+  /** Decides whether the event is for this webhook and queues it (never blocks). */
+  offer(ev: OutboundEvent): void {
+    if (this.closed) return;
+    const now = Date.now();
+    const m = this.deps.metrics;
+    if (now < this.dropUntil) {
+      this.cCutOffDrops.inc();
+      return;
+    }
+    if (now >= this.record.webhook.untilMs) {
+      m.dropped.inc({ url: this.url, reason: 'expired_before_queueing' });
+      return;
+    }
+    if (!matches(this.matcher, ev.msg, ev.event, this.deps.settings.match)) return;
+    if (this.queueLength >= this.deps.settings.queueSize) {
+      this.cutOff();
+      m.dropped.inc({ url: this.url, reason: 'queue_full' });
+      return;
+    }
+    this.queue.push(ev);
+    this.pump();
+  }
+
+  private shift(): OutboundEvent | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const ev = this.queue[this.head];
+    this.queue[this.head++] = undefined;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return ev;
+  }
+
+  private dropQueue(reason: string): number {
+    const n = this.queueLength;
+    this.queue = [];
+    this.head = 0;
+    if (n > 0) this.deps.metrics.dropped.inc({ url: this.url, reason }, n);
+    this.gQueue.set(0);
+    return n;
+  }
+
+  private pump(): void {
+    const s = this.deps.settings;
+    while (!this.closed && this.active < s.numWorkers && this.queueLength > 0) {
+      const ev = this.shift();
+      if (!ev) break;
+      const now = Date.now();
+      if (now < this.dropUntil) {
+        this.cCutOffDrops.inc();
+        continue;
+      }
+      if (now > this.record.webhook.untilMs) {
+        this.deps.metrics.dropped.inc({ url: this.url, reason: 'expired' });
+        this.dropQueue('expired');
+        break;
+      }
+      const start = this.ringPos;
+      this.ringPos = (this.ringPos + 1) % this.ring.length;
+      this.active++;
+      void this.deliver(ev, start, this.record).finally(() => this.done());
+    }
+    this.gWorkers.set(this.active);
+    this.gQueue.set(this.queueLength);
+  }
+
+  private done(): void {
+    this.active--;
+    this.pump();
+    if (this.active === 0 && this.queueLength === 0) this.notifyIdle();
+  }
+
+  private countDelivery(url: string, reason: string, event: string, code: string, secs: number) {
+    const key = `${url}\u0000${reason}\u0000${event}\u0000${code}`;
+    let c = this.counters.get(key);
+    if (!c) {
+      if (this.counters.size > 1000) this.counters.clear();
+      c = this.deps.metrics.delivery.labels({ url, reason, event, code });
+      this.counters.set(key, c);
+    }
+    c.inc();
+    const tcode = code === 'message_dropped' ? 'unknown' : code;
+    const tkey = `${url}\u0000${tcode}\u0000${reason}`;
+    let t = this.timings.get(tkey);
+    if (!t) {
+      if (this.timings.size > 1000) this.timings.clear();
+      t = this.deps.metrics.queryDuration.labels({ url, code: tcode, reason });
+      this.timings.set(tkey, t);
+    }
+    t.observe(secs);
+  }
+
+  private async deliver(
+    ev: OutboundEvent,
+    ringStart: number,
+    record: StoredWebhook,
+  ): Promise<void> {
+    const { settings, dispatcher, metrics } = this.deps;
+    const w = record.webhook;
+    const started = performance.now();
+    let body: Buffer;
+    let contentType: string;
+    if (WRP_CONTENT_TYPES.has(w.config.contentType)) {
+      body = ev.msgpackBody();
+      contentType = 'application/msgpack';
+    } else {
+      body = ev.payloadBody();
+      contentType = ev.msg.contentType || 'application/json';
+    }
+    const headers = ev.headerList().concat('content-type', contentType);
+    if (w.config.secret !== '')
+      headers.push('x-webpa-signature', ev.signature(w.config.secret, body));
+
+    const ring = this.ring;
+    let pos = ringStart % ring.length;
+    let status = 0;
+    let reason = 'no_err';
+    let lastUrl = this.url;
+    for (let attempt = 0; ; attempt++) {
+      const t = ring[pos] as Target;
+      lastUrl = t.url;
+      status = 0;
+      reason = 'no_err';
+      try {
+        if (t.refused) {
+          throw Object.assign(new Error(`refusing ${t.url}: ${t.refused}`), {
+            code: 'address_refused',
+          });
+        }
+        status = await post(dispatcher, {
+          origin: t.origin,
+          path: t.path,
+          headers,
+          body,
+          timeoutMs: settings.requestTimeoutMs,
+        });
+      } catch (err) {
+        reason = classifyError(err);
+        this.deps.logger.debug({ err, url: t.url }, 'delivery attempt failed');
+      }
+      const ok = status >= 200 && status < 300;
+      const retryable = status === 0 || status === 408 || status === 429 || status >= 500;
+      if (ok || !retryable || attempt >= settings.retries || this.closed) break;
+      if (reason === 'invalid_config') break;
+      metrics.deliveryRetry.inc({ url: this.url, event: ev.eventType });
+      const exp = Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** attempt);
+      await sleep(exp / 2 + (Math.random() * exp) / 2);
+      if (this.closed) break;
+      pos = (pos + 1) % ring.length;
+    }
+    const code = status === 0 ? 'message_dropped' : String(status);
+    this.countDelivery(lastUrl, reason, ev.eventType, code, (performance.now() - started) / 1000);
+    if (status === 0) metrics.dropped.inc({ url: lastUrl, reason });
+  }
+
+  /** Queue overflow: cut the webhook off, drop its queue, tell `failure_url`. */
+  private cutOff(): void {
+    const now = Date.now();
+    if (now < this.dropUntil) return;
+    const s = this.deps.settings;
+    this.dropUntil = now + s.cutOffPeriodMs;
+    const m = this.deps.metrics;
+    m.dropUntil.set({ url: this.url }, Math.floor(this.dropUntil / 1000));
+    m.cutOff.inc({ url: this.url });
+    const dropped = this.dropQueue('cut_off');
+    this.deps.logger.warn({ url: this.url, dropped }, 'webhook cut off: queue overflowed');
+    const failureUrl = this.record.webhook.failureUrl;
+    if (failureUrl === '') return;
+    const body = Buffer.from(this.cutOffNotice());
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const secret = this.record.webhook.config.secret;
+    if (secret !== '') headers['x-webpa-signature'] = signBody(secret, body);
+    void this.postNotice(failureUrl, headers, body);
+  }
+
+  /** The notice body: text, the registration (secret masked), period, queue size, workers. */
+  cutOffNotice(): string {
+    const s = this.deps.settings;
+    return goJson({
+      text: CUT_OFF_TEXT,
+      webhook_registration: storedToJson(this.record, 'XxxxxX', false),
+      cut_off_period: formatGoDuration(s.cutOffPeriodMs),
+      queue_size: s.queueSize,
+      worker_count: s.numWorkers,
+    });
+  }
+
+  private async postNotice(url: string, headers: Record<string, string>, body: Buffer) {
+    try {
+      const t = target(url, this.deps.guard);
+      if (t.refused) throw new Error(`refusing ${url}: ${t.refused}`);
+      const status = await post(this.deps.dispatcher, {
+        origin: t.origin,
+        path: t.path,
+        headers,
+        body,
+        timeoutMs: this.deps.settings.requestTimeoutMs,
+      });
+      this.deps.logger.info({ url, status }, 'cut-off notice sent');
+    } catch (err) {
+      this.deps.logger.error({ err, url }, 'unable to send cut-off notice');
+    }
+  }
+
+  private notifyIdle(): void {
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const fn of w) fn();
+  }
+
+  /** Resolves once nothing is queued or in flight (or after `timeoutMs`). */
+  drain(timeoutMs: number): Promise<void> {
+    if (this.active === 0 && this.queueLength === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** Stops the sender; queued events are dropped with `reason`, in-flight ones finish. */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.dropQueue(reason);
+    this.deps.metrics.forgetUrl(this.url);
+  }
+}

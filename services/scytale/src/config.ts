@@ -1,0 +1,56 @@
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { durationSchema, listenerSchema, logSchema } from '@xmidt/runtime';
+import { discoveryConfigSchema } from './deps/index.js';
+
+/** Scytale configuration. Durations are Go duration strings ('45s') or seconds. */
+export const scytaleConfigSchema = Type.Object({
+  primary: listenerSchema({ port: 6300 }),
+  admin: listenerSchema({ port: 6301 }),
+  log: logSchema(),
+  discovery: discoveryConfigSchema,
+  /** Name under which the Talaria instances are registered. */
+  service: Type.String({ default: 'talaria', minLength: 1 }),
+  /** Hash-ring node name rule: the URL's hostname (current) or the whole URL (pre-2025). */
+  nodeName: Type.Union([Type.Literal('hostname'), Type.Literal('url')], { default: 'hostname' }),
+  /** Also serve the routes under /api/v2 (the original's previousVersionSupport). */
+  previousVersionSupport: Type.Boolean({ default: true }),
+  /** Largest request body accepted, bytes. */
+  maxBodyBytes: Type.Integer({ minimum: 1024, default: 1024 * 1024 }),
+  fanout: Type.Object(
+    {
+      /** Prefix of the Talaria routes: requests go to `{pathPrefix}/device/send`. */
+      pathPrefix: Type.String({ default: '/api/v2' }),
+      /** Basic credentials for Talaria: base64 of `user:pass` (as the original) or `user:pass`. */
+      authorization: Type.String({ default: '' }),
+      /** Deadline of the whole fan-out; on expiry 504. */
+      fanoutTimeout: durationSchema('45s'),
+      /** Deadline of each request to a Talaria. */
+      clientTimeout: durationSchema('30s'),
+      /** Fan-outs in progress at once; beyond that 503. */
+      concurrency: Type.Integer({ minimum: 1, default: 1000 }),
+      /** Largest Talaria response body accepted, bytes. */
+      maxResponseBytes: Type.Integer({ minimum: 1024, default: 16 * 1024 * 1024 }),
+      /** Keep-alive connections per Talaria. */
+      connectionsPerHost: Type.Integer({ minimum: 1, default: 64 }),
+    },
+    { default: {} },
+  ),
+  auth: Type.Object(
+    {
+      /**
+       * Accepted Basic credentials (`user:pass`, or its base64 as the original's authHeader).
+       * Empty and no other authenticator given: the API is open (a warning is logged).
+       */
+      basic: Type.Array(Type.String(), { default: [] }),
+    },
+    { default: {} },
+  ),
+  /** Values of the X-Scytale-Server/-Build/-Region/-Flavor headers. */
+  server: Type.String({ default: 'localhost' }),
+  build: Type.String({ default: 'development' }),
+  region: Type.String({ default: 'local' }),
+  flavor: Type.String({ default: 'development' }),
+});
+
+export type ScytaleConfig = Static<typeof scytaleConfigSchema>;
