@@ -64,3 +64,10 @@ export {
   type PartnerDecision,
 } from './partners.js';
 export { LruCache } from './lru-cache.js';
+export {
+  authConfigSchema,
+  authenticatorFromConfig,
+  jwtConfigSchema,
+  type AuthConfig,
+  type JwtConfig,
+} from './config-schema.js';
