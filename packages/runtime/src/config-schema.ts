@@ -13,8 +13,13 @@ export interface TlsConfig {
 export interface ListenerConfig {
   host: string;
   port: number;
+  /** Pending-connection queue length (capped by the kernel's somaxconn). Default 4096. */
+  backlog?: number;
   tls?: TlsConfig;
 }
+
+/** Listen backlog when a listener does not set one: a reboot storm arrives all at once. */
+export const DEFAULT_BACKLOG = 4096;
 
 /** typebox format name for Go duration strings (`'45s'`, `'1m30s'`). */
 export const DURATION_FORMAT = 'go-duration';
@@ -47,6 +52,7 @@ export function listenerSchema(defaults: { host?: string; port: number }) {
     {
       host: Type.String({ default: defaults.host ?? '0.0.0.0' }),
       port: Type.Integer({ minimum: 0, maximum: 65535, default: defaults.port }),
+      backlog: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
       tls: Type.Optional(tlsSchema),
     },
     { default: {} },

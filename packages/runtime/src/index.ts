@@ -7,6 +7,7 @@ export {
   logSchema,
   LOG_LEVELS,
   DURATION_FORMAT,
+  DEFAULT_BACKLOG,
 } from './config-schema.js';
 export type { TlsConfig, ListenerConfig, LogLevel } from './config-schema.js';
 export { loadConfig, envName, snakeUpper } from './load-config.js';

@@ -2,7 +2,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { ListenerConfig } from './config-schema.js';
+import { DEFAULT_BACKLOG, type ListenerConfig } from './config-schema.js';
 import { XmidtError } from './errors.js';
 import { createErrorHandler } from './http-error.js';
 import { createListener, trackConnections } from './listener.js';
@@ -144,7 +144,7 @@ export class ServiceRuntime {
 
   async #listen(app: FastifyInstance, name: string): Promise<number> {
     const cfg = name === 'primary' ? this.#primaryConfig : this.#adminConfig;
-    await app.listen({ host: cfg.host, port: cfg.port });
+    await app.listen({ host: cfg.host, port: cfg.port, backlog: cfg.backlog ?? DEFAULT_BACKLOG });
     const port = (app.server.address() as AddressInfo).port;
     this.logger.info(
       { listener: name, host: cfg.host, port, tls: cfg.tls !== undefined },
