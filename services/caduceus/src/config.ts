@@ -1,8 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { authConfigSchema } from '@xmidt/auth';
 import { durationSchema, listenerSchema, logSchema } from '@xmidt/runtime';
-
-/** A Go duration string or a number of seconds; read it with parseDuration(). */
-const Duration = (def: string, _description: string) => durationSchema(def);
 
 export const urlValidationSchema = Type.Object(
   {
@@ -31,22 +29,8 @@ export const caduceusConfigSchema = Type.Object({
   flavor: Type.String({ default: '' }),
   /** `/api/v3/notify` beside `/api/v4/notify`. */
   previousVersionSupport: Type.Boolean({ default: true }),
-  auth: Type.Object(
-    {
-      /** `user:pass` (or base64 of it, as the original's `authHeader`) accepted as Basic. */
-      basic: Type.Array(Type.String(), { default: [] }),
-      /** Bearer JWT verification; absent = Bearer not accepted. */
-      jwt: Type.Optional(
-        Type.Object({
-          keysUrl: Type.Optional(Type.String()),
-          jwksUrl: Type.Optional(Type.String()),
-          algorithms: Type.Optional(Type.Array(Type.String())),
-          leewaySeconds: Type.Optional(Type.Number({ minimum: 0 })),
-        }),
-      ),
-    },
-    { default: {} },
-  ),
+  /** Who may notify and register: `basic` list and optional `jwt` (see @xmidt/auth). */
+  auth: authConfigSchema,
   intake: Type.Object(
     {
       /** Notify requests in flight plus events not yet fanned out; beyond it: 503. */
@@ -61,12 +45,12 @@ export const caduceusConfigSchema = Type.Object({
       /** Connections to one receiver origin, shared by every webhook pointing there. */
       maxConnectionsPerOrigin: Type.Integer({ minimum: 1, default: 512 }),
       queueSizePerSender: Type.Integer({ minimum: 1, default: 10_000 }),
-      cutOffPeriod: Duration('10s', 'how long a webhook whose queue overflowed is cut off'),
+      cutOffPeriod: durationSchema('10s'), // how long a webhook whose queue overflowed is cut off
       deliveryRetries: Type.Integer({ minimum: 0, maximum: 20, default: 3 }),
-      deliveryInterval: Duration('100ms', 'first retry backoff'),
-      maxDeliveryInterval: Duration('5s', 'backoff cap'),
-      responseHeaderTimeout: Duration('10s', 'per-attempt timeout for the response'),
-      idleConnTimeout: Duration('30s', 'keep-alive of idle connections'),
+      deliveryInterval: durationSchema('100ms'), // first retry backoff
+      maxDeliveryInterval: durationSchema('5s'), // backoff cap
+      responseHeaderTimeout: durationSchema('10s'), // per-attempt timeout for the response
+      idleConnTimeout: durationSchema('30s'), // keep-alive of idle connections
       disableClientHostnameValidation: Type.Boolean({ default: false }),
       customPIDs: Type.Array(Type.String(), { default: [] }),
       disablePartnerIDs: Type.Boolean({ default: false }),
@@ -83,8 +67,8 @@ export const caduceusConfigSchema = Type.Object({
           url: urlValidationSchema,
           ttl: Type.Object(
             {
-              max: Duration('1h', 'longest accepted duration'),
-              jitter: Duration('10s', 'slack allowed on until'),
+              max: durationSchema('1h'), // longest accepted duration
+              jitter: durationSchema('10s'), // slack allowed on until
             },
             { default: {} },
           ),

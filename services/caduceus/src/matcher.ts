@@ -1,5 +1,5 @@
 import type { RE2JS } from 're2js';
-import type { Message } from './wrp.js';
+import type { Message } from '@xmidt/wrp';
 import { compilePattern, type StoredWebhook } from './webhook.js';
 
 /** The compiled matching rules of one webhook. */

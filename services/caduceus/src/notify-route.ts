@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Authenticator } from '@xmidt/auth';
-import { decodeMsgpack, MessageType, type Message } from './wrp.js';
+import { decodeMsgpack, MessageType, type Message } from '@xmidt/wrp';
 import { replyAuthError } from './auth-status.js';
 import type { Intake } from './intake.js';
 import { eventType } from './matcher.js';
@@ -125,7 +125,7 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: NotifyRouteDeps
             try {
               await deps.authenticator.authenticate(req.headers.authorization);
             } catch (err) {
-              return replyAuthError(reply, err, version === 'v4' ? 'notify-v4' : 'notify-v3');
+              return replyAuthError(reply, err, version === 'v4' ? 'caduceus-v4' : 'caduceus-v3');
             }
           }
           const cts = contentTypes(req);

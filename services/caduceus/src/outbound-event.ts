@@ -1,4 +1,4 @@
-import { encodeHttpHeaders, encodeMsgpack, parseDeviceId, type Message } from './wrp.js';
+import { encodeHttpHeaders, encodeMsgpack, parseDeviceId, type Message } from '@xmidt/wrp';
 import { eventString, eventType } from './matcher.js';
 import { signBody } from './signature.js';
 
@@ -57,7 +57,9 @@ export class OutboundEvent {
   commonHeaders(): HeaderMap {
     if (this.headers) return this.headers;
     const h: HeaderMap = {};
-    for (const [k, v] of Object.entries(encodeHttpHeaders(this.msg))) {
+    // Values a peer sent must not be able to break the header block: control characters are
+    // dropped before the WRP header encoder (which refuses them) sees the message.
+    for (const [k, v] of Object.entries(encodeHttpHeaders(headerSafe(this.msg)))) {
       const key = k.toLowerCase();
       if (key === 'content-type' || key === 'content-length') continue;
       h[key] = v;
@@ -68,17 +70,12 @@ export class OutboundEvent {
     } catch {
       deviceId = '';
     }
-    h['x-webpa-event'] = this.event;
-    h['x-webpa-transaction-id'] = this.msg.transactionUuid ?? '';
-    h['x-webpa-device-id'] = deviceId;
-    h['x-webpa-device-name'] = deviceId;
-    h['x-webpa-source'] = this.msg.source ?? '';
-    h['x-webpa-destination'] = this.msg.dest ?? '';
-    // Values a peer sent must not be able to break the header block.
-    for (const [k, v] of Object.entries(h)) {
-      if (Array.isArray(v)) h[k] = v.map(cleanHeaderValue);
-      else h[k] = cleanHeaderValue(v);
-    }
+    h['x-webpa-event'] = byteString(this.event);
+    h['x-webpa-transaction-id'] = byteString(this.msg.transactionUuid ?? '');
+    h['x-webpa-device-id'] = byteString(deviceId);
+    h['x-webpa-device-name'] = byteString(deviceId);
+    h['x-webpa-source'] = byteString(this.msg.source ?? '');
+    h['x-webpa-destination'] = byteString(this.msg.dest ?? '');
     this.headers = h;
     return h;
   }
@@ -98,7 +95,48 @@ export class OutboundEvent {
 
 const UNSAFE = /[\0-\x08\x0a-\x1f\x7f]/;
 const UNSAFE_ALL = /[\0-\x08\x0a-\x1f\x7f]/g;
+const NON_ASCII = /[^\x00-\x7f]/;
 
-function cleanHeaderValue(v: string): string {
+function clean(v: string): string {
   return UNSAFE.test(v) ? v.replace(UNSAFE_ALL, '') : v;
+}
+
+function cleanOpt(v: string | undefined): string | undefined {
+  return v === undefined ? undefined : clean(v);
+}
+
+/** HTTP header text as the original sends it: the UTF-8 bytes, one char per byte. */
+function byteString(v: string): string {
+  const c = clean(v);
+  return NON_ASCII.test(c) ? Buffer.from(c, 'utf8').toString('latin1') : c;
+}
+
+/** A copy of the message whose header-borne strings hold no control characters. */
+function headerSafe(m: Message): Message {
+  const out: Message = { ...m };
+  out.source = cleanOpt(m.source);
+  out.dest = cleanOpt(m.dest);
+  out.transactionUuid = cleanOpt(m.transactionUuid);
+  out.accept = cleanOpt(m.accept);
+  out.path = cleanOpt(m.path);
+  out.sessionId = cleanOpt(m.sessionId);
+  out.serviceName = cleanOpt(m.serviceName);
+  out.url = cleanOpt(m.url);
+  out.contentType = cleanOpt(m.contentType);
+  if (m.headers) out.headers = m.headers.map(clean);
+  if (m.partnerIds) out.partnerIds = m.partnerIds.map(clean);
+  if (m.metadata) {
+    const md: Record<string, string> = {};
+    for (const [k, v] of Object.entries(m.metadata)) {
+      Object.defineProperty(md, clean(k), {
+        value: clean(v),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    out.metadata = md;
+  }
+  for (const k of Object.keys(out) as (keyof Message)[]) if (out[k] === undefined) delete out[k];
+  return out;
 }

@@ -109,7 +109,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, deps: Registrat
       try {
         principals.set(req, await deps.authenticator.authenticate(req.headers.authorization));
       } catch (err) {
-        return replyAuthError(reply, err, 'registration');
+        return replyAuthError(reply, err, 'caduceus-v4');
       }
       return undefined;
     });

@@ -1,6 +1,6 @@
 import { Agent } from 'undici';
 import type { Logger } from 'pino';
-import { createAuthenticator, type Authenticator } from '@xmidt/auth';
+import { authenticatorFromConfig, type Authenticator } from '@xmidt/auth';
 import { createLogger, parseDuration, ServiceRuntime, type StartedPorts } from '@xmidt/runtime';
 import type { CaduceusConfig } from './config.js';
 import { Intake } from './intake.js';
@@ -58,10 +58,6 @@ function createStore(config: CaduceusConfig, logger: Logger): WebhookStore {
   }
 }
 
-function ms(v: string | number): number {
-  return parseDuration(v);
-}
-
 /** Wires Caduceus: intake, registration, store, senders, metrics, on a ServiceRuntime. */
 export function createCaduceus(config: CaduceusConfig, opts: CaduceusOptions = {}): Caduceus {
   const logger = opts.logger ?? createLogger({ service: 'caduceus', level: config.log.level });
@@ -76,25 +72,19 @@ export function createCaduceus(config: CaduceusConfig, opts: CaduceusOptions = {
   const metrics = new CaduceusMetrics(runtime.registry);
   const store = opts.store ?? createStore(config, logger);
 
-  let authenticator = opts.authenticator;
-  if (!authenticator && (config.auth.basic.length > 0 || config.auth.jwt)) {
-    authenticator = createAuthenticator({
-      basic: config.auth.basic,
-      ...(config.auth.jwt ? { jwt: config.auth.jwt } : {}),
-    });
-  }
+  const authenticator = opts.authenticator ?? authenticatorFromConfig(config.auth);
   if (!authenticator) logger.warn('no credentials configured: requests are not authenticated');
 
   const urlCfg = config.webhook.validation.url;
   const guard = new UrlGuard(urlCfg, opts.lookupAll);
   const guardV2 = new UrlGuard(v2Policy(urlCfg), opts.lookupAll);
   const s = config.sender;
-  const requestTimeoutMs = ms(s.responseHeaderTimeout);
+  const requestTimeoutMs = parseDuration(s.responseHeaderTimeout);
   const checkAtDelivery = urlCfg.checkAtDelivery && !(urlCfg.allowLoopback && urlCfg.allowPrivate);
   const dispatcher = new Agent({
     connections: s.maxConnectionsPerOrigin,
-    keepAliveTimeout: ms(s.idleConnTimeout),
-    keepAliveMaxTimeout: Math.max(ms(s.idleConnTimeout), 1000),
+    keepAliveTimeout: parseDuration(s.idleConnTimeout),
+    keepAliveMaxTimeout: Math.max(parseDuration(s.idleConnTimeout), 1000),
     headersTimeout: requestTimeoutMs,
     bodyTimeout: requestTimeoutMs,
     connect: {
@@ -111,10 +101,10 @@ export function createCaduceus(config: CaduceusConfig, opts: CaduceusOptions = {
       settings: {
         numWorkers: s.numWorkersPerSender,
         queueSize: s.queueSizePerSender,
-        cutOffPeriodMs: ms(s.cutOffPeriod),
+        cutOffPeriodMs: parseDuration(s.cutOffPeriod),
         retries: s.deliveryRetries,
-        retryBaseMs: ms(s.deliveryInterval),
-        retryMaxMs: ms(s.maxDeliveryInterval),
+        retryBaseMs: parseDuration(s.deliveryInterval),
+        retryMaxMs: parseDuration(s.maxDeliveryInterval),
         requestTimeoutMs,
         match,
       },
@@ -151,8 +141,8 @@ export function createCaduceus(config: CaduceusConfig, opts: CaduceusOptions = {
     guard,
     guardV2,
     ttl: {
-      maxMs: ms(config.webhook.validation.ttl.max),
-      jitterMs: ms(config.webhook.validation.ttl.jitter),
+      maxMs: parseDuration(config.webhook.validation.ttl.max),
+      jitterMs: parseDuration(config.webhook.validation.ttl.jitter),
     },
     disablePartnerIDs: config.webhook.disablePartnerIDs,
     maxRegistrations: config.webhook.maxRegistrations,

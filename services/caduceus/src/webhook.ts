@@ -4,7 +4,7 @@ import {
   formatDuration as formatGoDuration,
   parseDuration as parseGoDuration,
 } from '@xmidt/runtime';
-import { formatRfc3339Nano, parseRfc3339 } from './duration.js';
+import { formatRfc3339Nano, goTimeString, parseRfc3339 } from './go-time.js';
 import { UrlCheckError, type UrlGuard } from './ssrf-guard.js';
 
 /** A webhook registration (the original's v1 / "v3 API" form), times in epoch milliseconds. */
@@ -90,25 +90,22 @@ function section(obj: Record<string, unknown>, key: string): Record<string, unkn
   return v;
 }
 
-/** Go's custom duration: a quoted Go duration or an integer number of seconds. */
+/**
+ * The registration's `duration`: a quoted Go duration (`"5m"`) or an integer number of seconds,
+ * both read by the runtime's parseDuration. Only the integer rule and the error text are ours.
+ */
 function decodeDuration(v: unknown): number {
   if (v === undefined || v === null) return 0;
-  const bad = (): never =>
-    decodeFail(
-      `duration must be of type int or string (ex:'5m'); Invalid value: ${JSON.stringify(v)}`,
-    );
-  if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) bad();
-    return v * 1000;
-  }
-  if (typeof v === 'string') {
+  if ((typeof v === 'number' && Number.isSafeInteger(v)) || typeof v === 'string') {
     try {
       return parseGoDuration(v);
     } catch {
-      return bad();
+      // falls through to the original's message
     }
   }
-  return bad();
+  return decodeFail(
+    `duration must be of type int or string (ex:'5m'); Invalid value: ${JSON.stringify(v)}`,
+  );
 }
 
 function decodeUntil(v: unknown): number {
@@ -159,12 +156,6 @@ export interface TtlPolicy {
 
 function invalid(msg: string): never {
   throw new WebhookError('webhook_invalid', msg);
-}
-
-/** Go's `time.Time.String()` for a UTC instant: `2006-01-02 15:04:05.999 +0000 UTC`. */
-export function goTimeString(ms: number): string {
-  const iso = formatRfc3339Nano(ms); // ...T..:..:..(.fff)Z
-  return `${iso.replace('T', ' ').replace(/Z$/, '')} +0000 UTC`;
 }
 
 export function compilePattern(pattern: string): RE2JS | undefined {

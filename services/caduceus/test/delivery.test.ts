@@ -1,19 +1,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeMsgpack, encodeMsgpack, type Message } from '../src/wrp.js';
+import { decodeMsgpack, encodeMsgpack, type Message } from '@xmidt/wrp';
 import { createCaduceus, type Caduceus } from '../src/service.js';
 import { CUT_OFF_TEXT } from '../src/sender.js';
 import { verifySignature } from '../src/signature.js';
 import { webhookId } from '../src/webhook.js';
-import {
-  notify,
-  register,
-  sleep,
-  startReceiver,
-  testConfig,
-  waitFor,
-  type Receiver,
-} from './helpers.js';
+import { notify, register, sleep, startReceiver, testConfig, type Receiver } from './helpers.js';
+import { waitFor } from '@xmidt/testkit';
 
 const cleanup: (() => Promise<void>)[] = [];
 after(async () => {
@@ -82,11 +75,11 @@ test('signed deliveries: msgpack body, payload body, and every header', async ()
     202,
   );
   await waitFor(
-    'deliveries',
     () =>
       wrpRx.received.length === 1 &&
       payloadRx.received.length === 1 &&
       plainRx.received.length === 1,
+    { what: 'deliveries' },
   );
 
   const w = wrpRx.received[0]!;
@@ -135,7 +128,7 @@ test('matching: partner ids, events and device matcher decide who receives', asy
   await reg(offlineOnly.url, { events: ['/offline$'] });
   await reg(otherDevice.url, { matcher: { device_id: ['mac:aabbccddeeff'] } });
   for (let i = 0; i < 5; i++) assert.equal((await notify(base, event())).status, 202);
-  await waitFor('5 deliveries', () => all.received.length === 5);
+  await waitFor(() => all.received.length === 5, { what: '5 deliveries' });
   await sleep(200);
   assert.equal(otherPartner.received.length, 0);
   assert.equal(offlineOnly.received.length, 0);
@@ -145,11 +138,11 @@ test('matching: partner ids, events and device matcher decide who receives', asy
     event({ dest: 'event:device-status/mac:aabbccddeeff/offline', partnerIds: ['sky', 'comcast'] }),
   );
   await waitFor(
-    'matches',
     () =>
       offlineOnly.received.length === 1 &&
       otherDevice.received.length === 1 &&
       otherPartner.received.length === 1,
+    { what: 'matches' },
   );
 });
 
@@ -167,7 +160,7 @@ test('alt_urls: deliveries rotate over the alternative URLs', async () => {
     PIDS,
   );
   for (let i = 0; i < 10; i++) await notify(base, event());
-  await waitFor('10 deliveries', () => a.received.length + b.received.length === 10);
+  await waitFor(() => a.received.length + b.received.length === 10, { what: '10 deliveries' });
   assert.ok(a.received.length > 0 && b.received.length > 0);
   assert.ok(a.received.every((r) => r.path === '/alt'));
 });
@@ -186,10 +179,10 @@ test('retries with backoff on 503/429 then success; no retry on 400', async () =
   );
   await register(base, { config: { url: refusing.url }, events: ['.*'], duration: 60 }, PIDS);
   await notify(base, event());
-  await waitFor('delivered after retries', () => flaky.received.length === 1);
+  await waitFor(() => flaky.received.length === 1, { what: 'delivered after retries' });
   assert.equal(flaky.attempts, 3);
   assert.equal(flaky.received[0]!.signatureOk, true);
-  await waitFor('refused once', () => refusing.attempts === 1);
+  await waitFor(() => refusing.attempts === 1, { what: 'refused once' });
   await sleep(150);
   assert.equal(refusing.attempts, 1);
   assert.equal(await metricValue(c, 'xmidt_caduceus_delivery_retry_count', { url: flaky.url }), 2);
@@ -211,10 +204,10 @@ test('a transport failure is retried, then counted as dropped', async () => {
   await register(base, { config: { url }, events: ['.*'], duration: 60 }, PIDS);
   await notify(base, event());
   await waitFor(
-    'dropped',
     async () =>
       (await metricValue(c, 'xmidt_caduceus_delivery_count', { url, code: 'message_dropped' })) ===
       1,
+    { what: 'dropped' },
   );
   assert.equal(await metricValue(c, 'xmidt_caduceus_delivery_retry_count', { url }), 2);
   assert.equal(
@@ -248,7 +241,7 @@ test('a slow receiver is cut off, told at failure_url (signed), and served again
     PIDS,
   );
   await Promise.all(Array.from({ length: 20 }, () => notify(base, event())));
-  await waitFor('cut-off notice', () => told.received.length === 1);
+  await waitFor(() => told.received.length === 1, { what: 'cut-off notice' });
   const notice = told.received[0]!;
   assert.equal(notice.signatureOk, true);
   assert.equal(notice.headers['content-type'], 'application/json');
@@ -289,8 +282,9 @@ test('a slow receiver is cut off, told at failure_url (signed), and served again
   await sleep(800);
   const before = slow.received.length;
   await notify(base, event({ transactionUuid: 'after-cut-off' }));
-  await waitFor('resumed', () =>
-    slow.received.some((r) => decodeMsgpack(r.body).transactionUuid === 'after-cut-off'),
+  await waitFor(
+    () => slow.received.some((r) => decodeMsgpack(r.body).transactionUuid === 'after-cut-off'),
+    { what: 'resumed' },
   );
   assert.ok(slow.received.length > before);
 });
@@ -304,8 +298,11 @@ test('expiry: a registration stops receiving once its lifetime is over', async (
     200,
   );
   await notify(base, event());
-  await waitFor('delivered', () => rx.received.length === 1);
-  await waitFor('expired', () => c.store.list().length === 0 && c.senders.size === 0, 5000);
+  await waitFor(() => rx.received.length === 1, { what: 'delivered' });
+  await waitFor(() => c.store.list().length === 0 && c.senders.size === 0, {
+    what: 'expired',
+    timeoutMs: 5000,
+  });
   await notify(base, event());
   await sleep(200);
   assert.equal(rx.received.length, 1);
@@ -331,17 +328,20 @@ test('evil regexes do not stall delivery (RE2 semantics)', async () => {
     PIDS,
   );
   const bytes = event({ dest: `event:${'a'.repeat(40)}!`, source: `mac:${'x'.repeat(40)}` });
-  const N = 1000;
+  const N = 200;
   let sent = 0;
   await Promise.all(
-    Array.from({ length: 20 }, async () => {
+    Array.from({ length: 10 }, async () => {
       while (sent < N) {
         sent++;
         assert.equal((await notify(base, bytes)).status, 202);
       }
     }),
   );
-  await waitFor(`${N} deliveries`, () => matching.received.length === N, 30_000);
+  await waitFor(() => matching.received.length === N, {
+    what: `${N} deliveries`,
+    timeoutMs: 30_000,
+  });
   assert.equal(evil.received.length, 0);
 });
 
@@ -371,9 +371,9 @@ test('delivery-time guard: stored loopback targets are not contacted when loopba
   }
   await notify(base, event());
   await waitFor(
-    'both dropped',
     async () =>
       (await metricValue(c, 'xmidt_caduceus_delivery_count', { code: 'message_dropped' })) === 2,
+    { what: 'both dropped' },
   );
   assert.equal(rx.attempts, 0);
   assert.equal(

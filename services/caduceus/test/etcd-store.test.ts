@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
-import { encodeMsgpack } from '../src/wrp.js';
+import { encodeMsgpack } from '@xmidt/wrp';
 import { createCaduceus, type Caduceus } from '../src/service.js';
 import {
   http,
@@ -11,10 +11,9 @@ import {
   sleep,
   startReceiver,
   testConfig,
-  waitFor,
   type Receiver,
 } from './helpers.js';
-import { startTestEtcd, type TestEtcd } from './etcd.js';
+import { startEtcd, type TestEtcd, waitFor } from '@xmidt/testkit';
 
 let etcd: TestEtcd;
 let a: Caduceus;
@@ -25,7 +24,7 @@ let rx: Receiver;
 const prefix = `/caduceus-test-${randomUUID()}`;
 
 before(async () => {
-  etcd = await startTestEtcd();
+  etcd = await startEtcd();
   const cfg = testConfig({ store: { type: 'etcd', etcd: { endpoints: [etcd.endpoint], prefix } } });
   a = createCaduceus(cfg, { shutdownTimeoutMs: 2000 });
   b = createCaduceus(cfg, { shutdownTimeoutMs: 2000 });
@@ -56,10 +55,12 @@ test('one registration: both instances deliver; a deletion stops both', async ()
   const url = `${rx.url}/shared`;
   const hook = { config: { url, secret: 'shared' }, events: ['.*'], duration: '5m' };
   assert.equal((await register(baseA, hook, PIDS)).status, 200);
-  await waitFor('B sees it', () => b.store.list().length === 1);
+  await waitFor(() => b.store.list().length === 1, { what: 'B sees it' });
   await notify(baseA, ev('via-a'));
   await notify(baseB, ev('via-b'));
-  await waitFor('both delivered', () => txs().includes('via-a') && txs().includes('via-b'));
+  await waitFor(() => txs().includes('via-a') && txs().includes('via-b'), {
+    what: 'both delivered',
+  });
   assert.ok(rx.received.every((r) => r.signatureOk));
 
   // replacement on B is seen by A
@@ -67,18 +68,19 @@ test('one registration: both instances deliver; a deletion stops both', async ()
     (await register(baseB, { ...hook, events: ['nothing-matches-this'] }, PIDS)).status,
     200,
   );
-  await waitFor(
-    'A sees the replacement',
-    () => a.store.list()[0]?.webhook.events[0] === 'nothing-matches-this',
-  );
+  await waitFor(() => a.store.list()[0]?.webhook.events[0] === 'nothing-matches-this', {
+    what: 'A sees the replacement',
+  });
   await register(baseB, hook, PIDS);
-  await waitFor('A sees it back', () => a.store.list()[0]?.webhook.events[0] === '.*');
+  await waitFor(() => a.store.list()[0]?.webhook.events[0] === '.*', { what: 'A sees it back' });
 
   const del = await http(`${baseB}/api/v3/hook?url=${encodeURIComponent(url)}`, {
     method: 'DELETE',
   });
   assert.equal(del.status, 200);
-  await waitFor('A sees the deletion', () => a.store.list().length === 0 && a.senders.size === 0);
+  await waitFor(() => a.store.list().length === 0 && a.senders.size === 0, {
+    what: 'A sees the deletion',
+  });
   const n = rx.received.length;
   await notify(baseA, ev('after-a'));
   await notify(baseB, ev('after-b'));
@@ -92,35 +94,36 @@ test('expiry happens in etcd (lease) and reaches every instance', async () => {
     (await register(baseA, { config: { url }, events: ['.*'], duration: '2s' }, PIDS)).status,
     200,
   );
-  await waitFor('B sees it', () => b.store.list().some((s) => s.webhook.config.url === url));
+  await waitFor(() => b.store.list().some((s) => s.webhook.config.url === url), {
+    what: 'B sees it',
+  });
   const client = new Etcd3({ hosts: [etcd.endpoint] });
   try {
     const keys = await client.getAll().prefix(`${prefix}/webhooks/`).keys();
     assert.equal(keys.length, 1);
     await waitFor(
-      'key expired in etcd',
       async () => (await client.getAll().prefix(`${prefix}/webhooks/`).keys()).length === 0,
-      10_000,
+      { what: 'key expired in etcd', timeoutMs: 10_000 },
     );
   } finally {
     client.close();
   }
-  await waitFor('gone on both', () => a.store.list().length === 0 && b.store.list().length === 0);
+  await waitFor(() => a.store.list().length === 0 && b.store.list().length === 0, {
+    what: 'gone on both',
+  });
 });
 
 test('the watch reconnects after etcd restarts', async () => {
   await etcd.restart();
   const url = `${rx.url}/after-restart`;
   await waitFor(
-    'registration accepted',
     async () =>
       (await register(baseA, { config: { url }, events: ['.*'], duration: '5m' }, PIDS)).status ===
       200,
-    15_000,
+    { what: 'registration accepted', timeoutMs: 15_000 },
   );
-  await waitFor(
-    'B sees it after the restart',
-    () => b.store.list().some((s) => s.webhook.config.url === url),
-    15_000,
-  );
+  await waitFor(() => b.store.list().some((s) => s.webhook.config.url === url), {
+    what: 'B sees it after the restart',
+    timeoutMs: 15_000,
+  });
 });

@@ -1,9 +1,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { encodeMsgpack } from '../src/wrp.js';
+import { encodeMsgpack } from '@xmidt/wrp';
 import { createCaduceus, type Caduceus } from '../src/service.js';
-import { http, notify, testConfig, waitFor } from './helpers.js';
+import { http, notify, testConfig } from './helpers.js';
+import { waitFor } from '@xmidt/testkit';
 
 const AUTH = { authorization: `Basic ${Buffer.from('user:pass').toString('base64')}` };
 let c: Caduceus;
@@ -125,10 +126,9 @@ test('the intake is bounded: 503 "Incoming queue is full." while all slots are t
       `Content-Type: application/msgpack\r\nContent-Length: ${event.length}\r\n\r\n`,
   );
   sock.write(event.subarray(0, 3));
-  await waitFor(
-    'slot held',
-    async () => (await c.metrics.incomingQueueDepth.get()).values[0]?.value === 1,
-  );
+  await waitFor(async () => (await c.metrics.incomingQueueDepth.get()).values[0]?.value === 1, {
+    what: 'slot held',
+  });
   const full = await notify(base, event, AUTH);
   assert.equal(full.status, 503);
   assert.equal(full.text, 'Incoming queue is full.\n');
@@ -142,10 +142,9 @@ test('the intake is bounded: 503 "Incoming queue is full." while all slots are t
   sock.write(event.subarray(3));
   assert.match(await answer, /^HTTP\/1.1 202 /);
   sock.destroy();
-  await waitFor(
-    'slot free',
-    async () => (await c.metrics.incomingQueueDepth.get()).values[0]?.value === 0,
-  );
+  await waitFor(async () => (await c.metrics.incomingQueueDepth.get()).values[0]?.value === 0, {
+    what: 'slot free',
+  });
   assert.equal((await notify(base, event, AUTH)).status, 202);
 });
 

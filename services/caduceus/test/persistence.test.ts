@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeMsgpack } from '../src/wrp.js';
-import { http, notify, register, startReceiver, waitFor } from './helpers.js';
+import { encodeMsgpack } from '@xmidt/wrp';
+import { http, notify, register, startReceiver } from './helpers.js';
 import { kill9, startChild, type ChildCaduceus } from './child.js';
+import { waitFor } from '@xmidt/testkit';
 
 const dir = mkdtempSync(join(tmpdir(), 'caduceus-persist-'));
 const children: ChildCaduceus[] = [];
@@ -74,7 +75,7 @@ test('registrations survive kill -9 and a restart (file store, atomic writes)', 
       payload: new Uint8Array([1]),
     });
     assert.equal((await notify(second.base, ev)).status, 202);
-    await waitFor('4 deliveries', () => rx.received.length === 4);
+    await waitFor(() => rx.received.length === 4, { what: '4 deliveries' });
     assert.ok(rx.received.every((r) => r.signatureOk));
     await kill9(second);
   } finally {

@@ -1,4 +1,5 @@
-// Time texts of the original's JSON: RFC 3339 in, Go's RFC3339Nano out.
+// Time texts of the original's webhook JSON and messages: RFC 3339 in, Go's RFC3339Nano and
+// time.Time.String() out. (Durations are @xmidt/runtime's parseDuration/formatDuration.)
 
 /** RFC 3339 with up to millisecond precision and trailing zeros trimmed (Go RFC3339Nano, UTC). */
 export function formatRfc3339Nano(epochMs: number): string {
@@ -20,4 +21,10 @@ export function parseRfc3339(text: string): number | undefined {
   const zone = (m[8] ?? 'Z').toUpperCase();
   const t = Date.parse(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${frac}${zone}`);
   return Number.isNaN(t) ? undefined : t;
+}
+
+/** Go's `time.Time.String()` for a UTC instant: `2006-01-02 15:04:05.999 +0000 UTC`. */
+export function goTimeString(ms: number): string {
+  const iso = formatRfc3339Nano(ms); // ...T..:..:..(.fff)Z
+  return `${iso.replace('T', ' ').replace(/Z$/, '')} +0000 UTC`;
 }
