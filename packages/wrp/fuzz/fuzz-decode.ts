@@ -6,6 +6,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import {
+  WIRE_KEYS,
   WrpError,
   decodeHttpHeaders,
   decodeJson,
@@ -32,29 +33,7 @@ function rand(): number {
 }
 const below = (n: number): number => rand() % n;
 
-const KEYS = [
-  'msg_type',
-  'source',
-  'dest',
-  'transaction_uuid',
-  'content_type',
-  'accept',
-  'status',
-  'rdr',
-  'headers',
-  'metadata',
-  'path',
-  'payload',
-  'service_name',
-  'url',
-  'partner_ids',
-  'session_id',
-  'qos',
-  'spans',
-  'include_spans',
-  'msg_id',
-  'x',
-];
+const KEYS = [...Object.values(WIRE_KEYS), 'spans', 'include_spans', 'msg_id', 'x'];
 const INTERESTING = [
   0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7,
   0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd3, 0xd4, 0xd8, 0xd9, 0xda, 0xdb, 0xdc, 0xdd, 0xde,

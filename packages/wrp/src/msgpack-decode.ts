@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { WrpError, malformed, tooLarge } from './errors.js';
 import { DEFAULT_LIMITS, type DecodeOptions } from './limits.js';
-import { setEntry, type Message } from './message.js';
+import { WIRE_KEYS, setEntry, type Message } from './message.js';
 
 // A strict single-pass msgpack reader specialised for WRP: keys are matched on their bytes
 // without building strings, every length and count is checked against the remaining input and
@@ -43,25 +43,8 @@ const F_PARTNER_IDS = 14;
 const F_SESSION_ID = 15;
 const F_QOS = 16;
 
-const KEYS: readonly string[] = [
-  'msg_type',
-  'source',
-  'dest',
-  'transaction_uuid',
-  'content_type',
-  'accept',
-  'status',
-  'rdr',
-  'headers',
-  'metadata',
-  'path',
-  'payload',
-  'service_name',
-  'url',
-  'partner_ids',
-  'session_id',
-  'qos',
-];
+// Field numbers above follow WIRE_KEYS' order.
+const KEYS: readonly string[] = Object.values(WIRE_KEYS);
 const KEY_BYTES: readonly Uint8Array[] = KEYS.map((k) => Buffer.from(k, 'ascii'));
 
 // Candidate fields per key length; keys never exceed 16 bytes.

@@ -1,5 +1,5 @@
 import { WrpError } from './errors.js';
-import type { Message } from './message.js';
+import { WIRE_KEYS, type Message } from './message.js';
 
 // Encoded messages are carved out of a shared slab, as Node does for small Buffers: each call
 // writes after the previous message and returns a view of its own bytes, so no copy is made.
@@ -19,23 +19,23 @@ function key(name: string): Uint8Array {
   return out;
 }
 
-const K_MSG_TYPE = key('msg_type');
-const K_SOURCE = key('source');
-const K_DEST = key('dest');
-const K_TRANSACTION_UUID = key('transaction_uuid');
-const K_CONTENT_TYPE = key('content_type');
-const K_ACCEPT = key('accept');
-const K_STATUS = key('status');
-const K_RDR = key('rdr');
-const K_HEADERS = key('headers');
-const K_METADATA = key('metadata');
-const K_PATH = key('path');
-const K_PAYLOAD = key('payload');
-const K_SERVICE_NAME = key('service_name');
-const K_URL = key('url');
-const K_PARTNER_IDS = key('partner_ids');
-const K_SESSION_ID = key('session_id');
-const K_QOS = key('qos');
+const K_MSG_TYPE = key(WIRE_KEYS.msgType);
+const K_SOURCE = key(WIRE_KEYS.source);
+const K_DEST = key(WIRE_KEYS.dest);
+const K_TRANSACTION_UUID = key(WIRE_KEYS.transactionUuid);
+const K_CONTENT_TYPE = key(WIRE_KEYS.contentType);
+const K_ACCEPT = key(WIRE_KEYS.accept);
+const K_STATUS = key(WIRE_KEYS.status);
+const K_RDR = key(WIRE_KEYS.rdr);
+const K_HEADERS = key(WIRE_KEYS.headers);
+const K_METADATA = key(WIRE_KEYS.metadata);
+const K_PATH = key(WIRE_KEYS.path);
+const K_PAYLOAD = key(WIRE_KEYS.payload);
+const K_SERVICE_NAME = key(WIRE_KEYS.serviceName);
+const K_URL = key(WIRE_KEYS.url);
+const K_PARTNER_IDS = key(WIRE_KEYS.partnerIds);
+const K_SESSION_ID = key(WIRE_KEYS.sessionId);
+const K_QOS = key(WIRE_KEYS.qos);
 
 function grow(need: number): void {
   const used = pos - start;
