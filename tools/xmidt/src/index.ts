@@ -1,1 +1,4 @@
-export {};
+export { main } from './main.js';
+export type { SystemFile, InstanceEntry } from './system-file.js';
+export { readSystemFile, systemFilePath } from './system-file.js';
+export { DEFAULT_PORTS } from './ports.js';

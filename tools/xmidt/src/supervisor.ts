@@ -4,8 +4,12 @@ import { createInterface } from 'node:readline';
 export interface ChildSpec {
   /** Name used to prefix the child's output and in messages. */
   name: string;
-  /** Arguments to `node` (e.g. `--import tsx path/to/main.ts --config file`). */
+  /** Arguments to `command` (for node: `--import tsx path/to/main.ts --config file`). */
   args: string[];
+  /** Program to run; default: this Node.js binary. */
+  command?: string;
+  /** Replaces the inherited environment when given (else the parent's plus `env`). */
+  cleanEnv?: Record<string, string>;
   env?: Record<string, string>;
 }
 
@@ -23,6 +27,8 @@ export interface SupervisorOptions {
   maxRestartDelayMs?: number;
   /** How long children get to stop after SIGTERM before SIGKILL. */
   stopTimeoutMs?: number;
+  /** Restart a child that exits while running (default true). */
+  restart?: boolean;
 }
 
 /**
@@ -35,12 +41,14 @@ export class Supervisor {
   readonly #write: (line: string) => void;
   readonly #maxRestartDelayMs: number;
   readonly #stopTimeoutMs: number;
+  readonly #restart: boolean;
   #stopping = false;
 
   constructor(options: SupervisorOptions = {}) {
     this.#write = options.write ?? ((line) => process.stdout.write(`${line}\n`));
     this.#maxRestartDelayMs = options.maxRestartDelayMs ?? 30_000;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 15_000;
+    this.#restart = options.restart ?? true;
   }
 
   add(spec: ChildSpec): void {
@@ -55,12 +63,25 @@ export class Supervisor {
     return this.#children.get(name)?.child?.pid;
   }
 
+  /** Names of the children, in the order they were added. */
+  names(): string[] {
+    return [...this.#children.keys()];
+  }
+
+  /** Whether a child is running now. */
+  running(name: string): boolean {
+    const child = this.#children.get(name)?.child;
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
   #launch(entry: Supervised): void {
     const { spec } = entry;
-    const child = spawn(process.execPath, spec.args, {
-      env: { ...process.env, ...spec.env },
+    const child = spawn(spec.command ?? process.execPath, spec.args, {
+      env: spec.cleanEnv ?? { ...process.env, ...spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // A program that cannot be started at all is reported like a crash.
+    child.on('error', (err) => this.#write(`${spec.name.padEnd(10)}| cannot run: ${err.message}`));
     entry.child = child;
     const pad = spec.name.padEnd(10);
     for (const stream of [child.stdout, child.stderr]) {
@@ -69,6 +90,10 @@ export class Supervisor {
     child.on('exit', (code, signal) => {
       entry.child = undefined;
       if (this.#stopping) return;
+      if (!this.#restart) {
+        this.#write(`${pad}| exited (${signal ?? `code ${code ?? 0}`}); not restarted`);
+        return;
+      }
       const delay = Math.min(this.#maxRestartDelayMs, 500 * 2 ** Math.min(entry.restarts, 10));
       entry.restarts += 1;
       this.#write(
@@ -89,7 +114,7 @@ export class Supervisor {
       entries.map(async (entry) => {
         if (entry.timer !== undefined) clearTimeout(entry.timer);
         const child = entry.child;
-        if (child === undefined || child.exitCode !== null) return;
+        if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), this.#stopTimeoutMs);
