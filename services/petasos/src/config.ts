@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { listenerSchema, logSchema } from '@xmidt/runtime';
-import { discoveryConfigSchema } from './deps/index.js';
+import { discoveryConfigSchema } from '@xmidt/discovery';
 
 /** Petasos configuration: listeners, discovery of the Talaria instances, identity headers. */
 export const petasosConfigSchema = Type.Object({

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseDeviceId } from './deps/index.js';
-import type { HashRing } from './deps/index.js';
+import type { HashRing } from '@xmidt/hashring';
+import { parseDeviceId } from '@xmidt/wrp';
 import type { PetasosMetrics } from './metrics.js';
 
 /** Texts of the original's plain-text errors (Go's http.Error appends a newline). */

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { ServiceRuntime, createLogger } from '@xmidt/runtime';
 import type { StartedPorts } from '@xmidt/runtime';
-import { ServiceRings, createDiscovery } from './deps/index.js';
-import type { Discovery, HashRing } from './deps/index.js';
+import { ServiceRings, createDiscovery } from '@xmidt/discovery';
+import type { Discovery } from '@xmidt/discovery';
+import type { HashRing } from '@xmidt/hashring';
 import type { PetasosConfig } from './config.js';
 import { createPetasosMetrics } from './metrics.js';
 import { createRedirectHandler } from './redirect.js';

@@ -1,4 +1,5 @@
-import type { Authenticator, Message, Principal } from './deps/index.js';
+import type { Authenticator, Principal } from '@xmidt/auth';
+import type { Message } from '@xmidt/wrp';
 
 /** What a caller asks for, as access checks see it. */
 export interface AccessRequest {

@@ -1,7 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { durationSchema, listenerSchema, logSchema } from '@xmidt/runtime';
-import { discoveryConfigSchema } from './deps/index.js';
+import { authConfigSchema } from '@xmidt/auth';
+import { discoveryConfigSchema } from '@xmidt/discovery';
+
+const checkModeSchema = Type.Union(
+  [Type.Literal('off'), Type.Literal('enforce'), Type.Literal('monitor')],
+  { default: 'off' },
+);
 
 /** Scytale configuration. Durations are Go duration strings ('45s') or seconds. */
 export const scytaleConfigSchema = Type.Object({
@@ -36,16 +42,32 @@ export const scytaleConfigSchema = Type.Object({
     },
     { default: {} },
   ),
-  auth: Type.Object(
+  /** Caller authentication: Basic credentials and/or Bearer JWTs (the shared `auth:` block). */
+  auth: authConfigSchema,
+  /**
+   * Capabilities of JWT callers (`<prefix><endpoint regex>:<method>`), as the original's
+   * capabilityCheck. `off` (default), `enforce` (403 when no capability grants the request) or
+   * `monitor` (only counted). Basic callers are not checked.
+   */
+  capabilityCheck: Type.Object(
     {
-      /**
-       * Accepted Basic credentials (`user:pass`, or its base64 as the original's authHeader).
-       * Empty and no other authenticator given: the API is open (a warning is logged).
-       */
-      basic: Type.Array(Type.String(), { default: [] }),
+      type: checkModeSchema,
+      /** Regex every capability starts with, e.g. `x1:webpa:api:`; no capture groups. */
+      prefix: Type.String({ default: '' }),
+      /** Method word granting every method. */
+      acceptAllMethod: Type.String({ default: 'all', minLength: 1 }),
+      /** Regexes grouping request paths for the `endpoint` metric label (first match wins). */
+      endpointBuckets: Type.Array(Type.String(), { default: [], maxItems: 100 }),
     },
-    { default: {} },
+    { default: {}, additionalProperties: false },
   ),
+  /**
+   * Partner ids of a WRP message against the caller's `allowedResources.allowedPartners`, as
+   * the original's WRPCheck: `off` (default), `enforce` (400 empty / 403 not allowed) or
+   * `monitor` (the message's partner ids are replaced by the allowed list). Needs `auth.jwt`
+   * and no `auth.basic`.
+   */
+  wrpCheck: Type.Object({ type: checkModeSchema }, { default: {}, additionalProperties: false }),
   /** Values of the X-Scytale-Server/-Build/-Region/-Flavor headers. */
   server: Type.String({ default: 'localhost' }),
   build: Type.String({ default: 'development' }),

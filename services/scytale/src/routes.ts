@@ -2,8 +2,10 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Logger } from 'pino';
 import { ANONYMOUS, runAccessChecks } from './access.js';
 import type { AccessControl } from './access.js';
-import { authErrorResponse, encodeMsgpack, isAuthError, parseDeviceId } from './deps/index.js';
-import type { Principal, ServiceRings } from './deps/index.js';
+import { AuthErrorCode, authErrorResponse, authErrorStatus, isAuthError } from '@xmidt/auth';
+import type { Principal } from '@xmidt/auth';
+import type { ServiceRings } from '@xmidt/discovery';
+import { encodeMsgpack, parseDeviceId } from '@xmidt/wrp';
 import type { Fanout, FanoutResponse } from './fanout.js';
 import type { ScytaleMetrics } from './metrics.js';
 import { WrpRequestError, decodeWrpRequest, requestMode } from './wrp-request.js';
@@ -31,6 +33,11 @@ interface StatParams extends VersionParams {
 }
 
 const TEXT = 'text/plain; charset=utf-8';
+/** Refusals of the WRP partner check (the original's WRPCheck), answered in JSON. */
+const WRP_CHECK_CODES: ReadonlySet<string> = new Set([
+  AuthErrorCode.PartnersEmpty,
+  AuthErrorCode.PartnersForbidden,
+]);
 const API_PREFIX = /^\/api\/v[23](?=\/|$)/;
 
 /** `{"code":400,"message":"Invalid endpoint"}`: the original's answer for anything unrouted. */
@@ -117,7 +124,16 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   function refuse(reply: FastifyReply, err: unknown, version: string): FastifyReply {
     metrics.rejected.labels('auth').inc();
     if (isAuthError(err)) {
-      const r = authErrorResponse(err, version === 'v2' ? 'scytale-v2' : 'scytale-v3');
+      const profile = version === 'v2' ? 'scytale-v2' : 'scytale-v3';
+      if (WRP_CHECK_CODES.has(err.code)) {
+        // the original's WRPCheck answers are go-kit JSON: {"code": N, "text": "..."}
+        const status = authErrorStatus(err.code, profile);
+        return reply
+          .code(status)
+          .type('application/json; charset=utf-8')
+          .send(JSON.stringify({ code: status, text: err.message }));
+      }
+      const r = authErrorResponse(err, profile);
       return reply.code(r.status).headers(r.headers).send(r.body);
     }
     deps.logger.error({ err }, 'authentication failed unexpectedly');

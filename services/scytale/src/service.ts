@@ -1,21 +1,19 @@
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ServiceRuntime, createLogger, parseDuration } from '@xmidt/runtime';
 import type { StartedPorts } from '@xmidt/runtime';
-import type { AccessCheck, AccessControl } from './access.js';
-import { ServiceRings, createBasicAuthenticator, createDiscovery } from './deps/index.js';
-import type { Authenticator, Discovery } from './deps/index.js';
+import { ServiceRings, createDiscovery } from '@xmidt/discovery';
+import type { Discovery } from '@xmidt/discovery';
+import { createAccessControl } from './access-control.js';
 import type { ScytaleConfig } from './config.js';
 import { Fanout } from './fanout.js';
 import { createScytaleMetrics } from './metrics.js';
 import type { ScytaleMetrics } from './metrics.js';
 import { registerRoutes } from './routes.js';
+import type { RouteDeps } from './routes.js';
 
 export interface ScytaleOptions {
   logger?: Logger;
-  /** Replaces the Basic authenticator built from config.auth.basic (e.g. Basic + JWT). */
-  authenticator?: Authenticator;
-  /** Checks after authentication (capabilities, partner ids), in order. */
-  checks?: readonly AccessCheck[];
   /** Use this discovery instead of creating one from config.discovery (it is not closed on stop). */
   discovery?: Discovery;
 }
@@ -61,6 +59,7 @@ export function createScytale(config: ScytaleConfig, opts: ScytaleOptions = {}):
     bodyLimit: config.maxBodyBytes,
   });
   const metrics = createScytaleMetrics(runtime.registry);
+  const access = createAccessControl(config, metrics, logger);
   const discovery = opts.discovery ?? createDiscovery(config.discovery, logger);
   const rings = new ServiceRings(discovery, config.service, {
     nodeName: config.nodeName,
@@ -85,13 +84,7 @@ export function createScytale(config: ScytaleConfig, opts: ScytaleOptions = {}):
     ...(authorization ? { authorization } : {}),
     metrics,
   });
-  const authenticator =
-    opts.authenticator ??
-    (config.auth.basic.length > 0 ? createBasicAuthenticator(config.auth.basic) : undefined);
-  if (!authenticator) logger.warn('no authentication configured: the API is open');
-  const access: AccessControl = { authenticator, checks: opts.checks ?? [] };
-
-  registerRoutes(runtime.primary, {
+  const routes: RouteDeps = {
     fanout,
     rings,
     access,
@@ -107,7 +100,13 @@ export function createScytale(config: ScytaleConfig, opts: ScytaleOptions = {}):
       'x-scytale-server': config.server,
       'x-scytale-start-time': rfc822(new Date()),
     },
-  });
+  };
+  // Registered when the listener starts (fastify runs plugins then), in the root context: the
+  // routes share the listener's 404 and error handlers, and onRoute hooks added before start()
+  // see every route.
+  const plugin = async (app: FastifyInstance): Promise<void> => registerRoutes(app, routes);
+  Object.assign(plugin, { [Symbol.for('skip-override')]: true });
+  void runtime.primary.register(plugin);
 
   runtime.onShutdown(async () => {
     rings.close();

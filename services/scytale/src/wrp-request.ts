@@ -5,8 +5,8 @@ import {
   decodeMsgpack,
   encodeMsgpack,
   parseDeviceId,
-} from './deps/index.js';
-import type { Message } from './deps/index.js';
+} from '@xmidt/wrp';
+import type { Message } from '@xmidt/wrp';
 
 type Headers = Record<string, string | string[] | undefined>;
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { request } from 'undici';
-import { decodeMsgpack, encodeMsgpack } from '../src/deps/index.js';
-import type { Message } from '../src/deps/index.js';
+import { decodeMsgpack, encodeMsgpack } from '@xmidt/wrp';
+import type { Message } from '@xmidt/wrp';
 import { FakeTalaria, notFound } from './fake-talaria.js';
 import type { Behaviour } from './fake-talaria.js';
 import { scytaleConfig, startScytale } from './setup.js';
