@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Authenticator } from '@xmidt/auth';
-import { decodeMsgpack, MessageType, type Message } from '@xmidt/wrp';
+import { decodeMsgpack, MessageType, WrpError, type Message } from '@xmidt/wrp';
 import { replyAuthError } from './auth-status.js';
 import type { Intake } from './intake.js';
 import { eventType } from './matcher.js';
@@ -45,38 +45,9 @@ function contentTypes(req: FastifyRequest): string[] {
   return out;
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function wellFormed(s: string | undefined): boolean {
-  return s === undefined || (!LONE_SURROGATE.test(s) && !s.includes('\uFFFD'));
-}
-
-/** All string fields valid UTF-8 (a decoder replaces bad sequences with U+FFFD). */
-export function stringsAreUtf8(m: Message): boolean {
-  const singles = [
-    m.source,
-    m.dest,
-    m.transactionUuid,
-    m.contentType,
-    m.accept,
-    m.path,
-    m.serviceName,
-    m.url,
-    m.sessionId,
-  ];
-  if (!singles.every(wellFormed)) return false;
-  for (const list of [m.headers, m.partnerIds]) if (list && !list.every(wellFormed)) return false;
-  if (m.metadata) {
-    for (const [k, v] of Object.entries(m.metadata))
-      if (!wellFormed(k) || !wellFormed(v)) return false;
-  }
-  return true;
-}
-
+/** The decoder checks every string as it reads it; its UTF-8 failures get their own text. */
 function isUtf8Error(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown } | null;
-  const s = `${String(e?.code ?? '')} ${String(e?.message ?? '')}`.toLowerCase();
-  return s.includes('utf');
+  return err instanceof WrpError && /UTF-8/.test(err.message);
 }
 
 /**
@@ -152,7 +123,7 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: NotifyRouteDeps
           }
           let msg: Message;
           try {
-            msg = decodeMsgpack(body);
+            msg = decodeMsgpack(body, { maxBytes: deps.maxBodyBytes });
           } catch (err) {
             metrics.invalidPayload.inc();
             if (isUtf8Error(err)) return text(reply, 400, 'Strings must be UTF-8.\n');
@@ -161,10 +132,6 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: NotifyRouteDeps
           if (msg.msgType !== MessageType.SimpleEvent) {
             metrics.invalidPayload.inc();
             return text(reply, 400, 'Invalid MessageType.\n');
-          }
-          if (!stringsAreUtf8(msg)) {
-            metrics.invalidPayload.inc();
-            return text(reply, 400, 'Strings must be UTF-8.\n');
           }
           const noType = !msg.contentType;
           const noUuid = !msg.transactionUuid;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Authenticator, Principal } from '@xmidt/auth';
+import { allowedPartnersOf, type Authenticator, type Principal } from '@xmidt/auth';
 import { replyAuthError } from './auth-status.js';
 import type { UrlGuard } from './ssrf-guard.js';
 import type { WebhookStore } from './store.js';
@@ -60,15 +60,21 @@ export function partnerIdsFromHeader(req: FastifyRequest): string[] {
   return out;
 }
 
-function partnerIdsOf(req: FastifyRequest, principal: Principal | undefined): string[] {
+/**
+ * The registrant's partner ids, as ancla takes them: Basic (or no auth) from the
+ * `X-Xmidt-Partner-Ids` header, a JWT from its `allowedResources.allowedPartners` claim only
+ * (a device token's `partner-id` does not count).
+ */
+function registrantPartnerIds(req: FastifyRequest, principal: Principal | undefined): string[] {
   if (!principal || principal.kind === 'basic') return partnerIdsFromHeader(req);
-  if (principal.partnerIds.length === 0) {
+  const allowed = allowedPartnersOf(principal.claims);
+  if (!allowed) {
     throw new WebhookError(
       'webhook_partners',
       'failed getting partnerIDs: partnerIDs do not exist',
     );
   }
-  return principal.partnerIds;
+  return allowed.slice(0, 100);
 }
 
 function isAdmin(p: Principal | undefined): boolean {
@@ -133,7 +139,7 @@ export function registerRegistrationRoutes(app: FastifyInstance, deps: Registrat
           }
           throw err;
         }
-        const partnerIds = deps.disablePartnerIDs ? [] : partnerIdsOf(req, principal);
+        const partnerIds = deps.disablePartnerIDs ? [] : registrantPartnerIds(req, principal);
         applyDefaults(w, remoteAddress(req), now);
         stored = {
           id: webhookId(w.config.url),

@@ -117,6 +117,34 @@ test('body checks: empty, bad msgpack, wrong message type, too large', async () 
   assert.match(metrics, /xmidt_caduceus_drops_due_to_invalid_payload [4-9]/);
 });
 
+test('checks run in the original order: auth, Content-Type, body, decode, type, UTF-8', async () => {
+  // auth before Content-Type
+  const noAuth = await notify(base, new Uint8Array(0), { 'content-type': 'text/plain' });
+  assert.equal(noAuth.status, 401);
+  // Content-Type before the body
+  const badType = await notify(base, new Uint8Array(0), { ...AUTH, 'content-type': 'text/plain' });
+  assert.equal(badType.status, 415);
+  // strings that are not UTF-8: {msg_type: 4, source: <ff fe>}
+  const badUtf8 = Buffer.concat([
+    Buffer.from([0x82, 0xa8]),
+    Buffer.from('msg_type'),
+    Buffer.from([0x04, 0xa6]),
+    Buffer.from('source'),
+    Buffer.from([0xa2, 0xff, 0xfe]),
+  ]);
+  const r = await notify(base, badUtf8, AUTH);
+  assert.equal(r.status, 400);
+  assert.equal(r.text, 'Strings must be UTF-8.\n');
+  // U+FFFD written as proper UTF-8 is valid text (as Go's utf8.ValidString says)
+  const replacement = encodeMsgpack({
+    msgType: 4,
+    source: 'dns:\uFFFD',
+    dest: 'event:x',
+    partnerIds: ['comcast'],
+  });
+  assert.equal((await notify(base, replacement, AUTH)).status, 202);
+});
+
 test('the intake is bounded: 503 "Incoming queue is full." while all slots are taken', async () => {
   // hold the only slot: headers sent, body not finished
   const sock = connect(port, '127.0.0.1');
@@ -132,6 +160,10 @@ test('the intake is bounded: 503 "Incoming queue is full." while all slots are t
   const full = await notify(base, event, AUTH);
   assert.equal(full.status, 503);
   assert.equal(full.text, 'Incoming queue is full.\n');
+  // the gate comes before the body is looked at, after auth and Content-Type
+  assert.equal((await notify(base, new Uint8Array(0), AUTH)).status, 503);
+  assert.equal((await notify(base, event)).status, 401);
+  assert.equal((await notify(base, event, { ...AUTH, 'content-type': 'text/plain' })).status, 415);
   const answer = new Promise<string>((resolve) => {
     let data = '';
     sock.on('data', (d: Buffer) => {
