@@ -1,7 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { discoveryConfigSchema, durationSchema, listenerSchema } from './deps/index.js';
-import type { DiscoveryConfig, ListenerConfig } from './deps/index.js';
+import { jwtConfigSchema } from '@xmidt/auth';
+import { discoveryConfigSchema } from '@xmidt/discovery';
+import type { DiscoveryConfig } from '@xmidt/discovery';
+import { durationSchema, listenerSchema } from '@xmidt/runtime';
+import type { ListenerConfig } from '@xmidt/runtime';
 
 /** A Go duration string ('45s', '2m') or a number of seconds. */
 const duration = (def: string, _description: string) => durationSchema(def);
@@ -22,7 +25,17 @@ export const talariaConfigSchema = Type.Object({
   ),
   primary: listenerSchema({ port: 6200 }),
   admin: listenerSchema({ port: 6201 }),
-  failOpen: Type.Boolean({ default: true }),
+  deviceAuth: Type.Object(
+    {
+      failOpen: Type.Boolean({
+        default: false,
+        description:
+          'accept a device that sends no Authorization header (a header that is sent must be valid)',
+      }),
+      jwt: Type.Optional(jwtConfigSchema),
+    },
+    { default: {} },
+  ),
   discovery: discoveryConfigSchema,
   ring: Type.Object(
     {
@@ -96,7 +109,10 @@ export const talariaConfigSchema = Type.Object({
   ),
   inbound: Type.Object(
     {
-      authKey: Type.Array(Type.String(), { default: [] }),
+      authKey: Type.Array(Type.String(), {
+        default: [],
+        description: 'Basic credentials (base64 of user:pass, or user:pass) for the API',
+      }),
       timeout: duration('120s', '/device/send deadline'),
       devicesCacheTtl: duration('10s', 'how long GET /devices output is reused'),
       maxBodyBytes: Type.Integer({ default: 1024 * 1024, minimum: 1024 }),

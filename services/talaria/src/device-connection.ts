@@ -1,6 +1,6 @@
 import type { WebSocket, RawData } from 'ws';
-import { formatDuration } from './deps/index.js';
-import type { Message } from './deps/index.js';
+import { formatDuration } from '@xmidt/runtime';
+import type { Message } from '@xmidt/wrp';
 import { deviceClosed, queueFull } from './errors.js';
 
 export type Compliance = 'full' | 'missing-convey' | 'invalid-convey';

@@ -11,8 +11,8 @@ import {
   encodeMsgpack,
   parseDeviceId,
   validateMessage,
-} from './deps/index.js';
-import type { Message } from './deps/index.js';
+} from '@xmidt/wrp';
+import type { Message } from '@xmidt/wrp';
 import { DeviceConnection } from './device-connection.js';
 import type { ConnectInfo, ConnectionHub } from './device-connection.js';
 import type { DeviceRegistry } from './device-registry.js';

@@ -2,7 +2,7 @@ import type { DeviceRegistry } from './device-registry.js';
 import { matchesFilter } from './gate.js';
 import type { TalariaMetrics } from './metrics.js';
 import { TalariaError } from './errors.js';
-import { formatDuration } from './deps/index.js';
+import { formatDuration } from '@xmidt/runtime';
 
 export interface DrainRequest {
   count?: number;

@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import type { Logger } from 'pino';
-import type { Message } from './deps/index.js';
+import type { Message } from '@xmidt/wrp';
 import type { TalariaMetrics } from './metrics.js';
 
 export interface OutboundConfig {

@@ -1,13 +1,18 @@
 import type { IncomingMessage } from 'node:http';
-import { AuthError, authErrorStatus, parseDeviceId } from './deps/index.js';
+import { authErrorResponse, isAuthError } from '@xmidt/auth';
+import type { Authenticator, AuthStatusProfile } from '@xmidt/auth';
+import { parseDeviceId } from '@xmidt/wrp';
 import type { Compliance, ConnectInfo } from './device-connection.js';
 import type { Gate } from './gate.js';
 import { ksuid } from './ksuid.js';
 
-/** The device-auth seam: resolves the caller's partner ids and claims, or throws an error with a `code`. */
-export type DeviceAuthenticator = (
-  req: IncomingMessage,
-) => Promise<{ partnerIds: string[]; claims: Record<string, unknown> }>;
+/** Device connect authentication (`deviceAuth` in the config). */
+export interface DeviceAuth {
+  /** Bearer JWT verification; undefined = device authentication off (every device connects). */
+  authenticator: Authenticator | undefined;
+  /** Accept a device that sends no `Authorization` header (one that is sent must be valid). */
+  failOpen: boolean;
+}
 
 export interface Rejection {
   ok: false;
@@ -21,10 +26,11 @@ export type HandshakeResult = { ok: true; info: ConnectInfo } | Rejection;
 
 export interface HandshakeDeps {
   gate: Gate;
-  failOpen: boolean;
-  authenticator: DeviceAuthenticator | undefined;
+  auth: DeviceAuth;
   /** The URL of the instance owning `id` when it is not this one; undefined when it is ours. */
   otherOwner(id: string): string | undefined;
+  /** Called with errors that are not routine refusals (a broken authenticator). */
+  onError?(err: unknown): void;
 }
 
 export const DEVICE_PATH = /^\/api\/(v2|v3)\/device\/?$/;
@@ -61,19 +67,47 @@ export function parseConvey(value: string | undefined): {
   return { convey: undefined, compliance: 'invalid-convey' };
 }
 
-/** Status of an auth failure, by error and API version (the original's table, from @xmidt/auth). */
-export function authStatus(err: unknown, version: string): number {
-  const profile = version === 'v3' ? 'talaria-v3' : 'talaria-v2';
-  const code = (err as { code?: unknown } | undefined)?.code;
-  if (err instanceof AuthError || (typeof code === 'string' && code.startsWith('auth_'))) {
-    try {
-      const status = authErrorStatus((err as AuthError).code, profile);
-      if (typeof status === 'number') return status;
-    } catch {
-      // unknown code: fall through
+/** The `@xmidt/auth` status profile of a device or API path version. */
+export function authProfile(version: string): AuthStatusProfile {
+  return version === 'v3' ? 'talaria-v3' : 'talaria-v2';
+}
+
+const textRejection = (status: number, reason: string, body: string): Rejection => ({
+  ok: false,
+  status,
+  reason,
+  contentType: 'text/plain; charset=utf-8',
+  body,
+});
+
+interface Authenticated {
+  claims: Record<string, unknown>;
+}
+
+/**
+ * Runs the device authenticator. No header with `failOpen` (or no authenticator at all) gives
+ * empty claims; every other failure is a rejection with the status of the original's table.
+ */
+async function authenticate(
+  req: IncomingMessage,
+  version: string,
+  deps: HandshakeDeps,
+): Promise<Authenticated | Rejection> {
+  const { authenticator, failOpen } = deps.auth;
+  if (!authenticator) return { claims: {} };
+  const authorization = header(req, 'authorization');
+  if ((authorization === undefined || authorization === '') && failOpen) return { claims: {} };
+  try {
+    const principal = await authenticator.authenticate(authorization);
+    return { claims: principal.claims };
+  } catch (err) {
+    if (isAuthError(err)) {
+      const r = authErrorResponse(err, authProfile(version));
+      return { ok: false, status: r.status, reason: err.code, headers: r.headers, body: r.body };
     }
+    deps.onError?.(err);
+    return textRejection(500, 'auth_error', 'authentication failed');
   }
-  return 403;
 }
 
 function str(v: unknown, def: string): string {
@@ -82,7 +116,8 @@ function str(v: unknown, def: string): string {
 
 /**
  * Runs the pre-upgrade checks in order: gate (503), device name (400), ring owner (307),
- * authentication (400/401/403), `device-id` claim (500 if unparsable), gate filters (503).
+ * authentication (400/401/403 by the original's table), `device-id` claim (500 if unparsable,
+ * 401 if it names another device), gate filters (503).
  * The device limit is checked by the caller right before the upgrade, synchronously.
  */
 export async function checkHandshake(
@@ -113,38 +148,33 @@ export async function checkHandshake(
     };
   }
 
-  let claims: Record<string, unknown> = {};
-  let partnerIds: string[] = [];
-  const authorization = header(req, 'authorization');
-  if (deps.authenticator && (authorization !== undefined || !deps.failOpen)) {
-    try {
-      const principal = await deps.authenticator(req);
-      claims = principal.claims;
-      partnerIds = principal.partnerIds;
-    } catch (err) {
-      return {
-        ok: false,
-        status: authStatus(err, version),
-        reason: 'auth',
-        contentType: 'text/plain; charset=utf-8',
-        body: err instanceof Error ? err.message : 'unauthorized',
-      };
-    }
-  }
+  const auth = await authenticate(req, version, deps);
+  if ('ok' in auth) return auth;
+  const claims = auth.claims;
 
+  // A token naming a device may only connect that device.
   const claimId = claims['device-id'];
-  if (typeof claimId === 'string') {
+  if (claimId !== undefined) {
+    let tokenId: string;
     try {
-      id = parseDeviceId(claimId);
+      if (typeof claimId !== 'string') throw new TypeError('device-id is not a string');
+      tokenId = parseDeviceId(claimId);
     } catch {
       return jsonError(500, 'failed to extract device ID: invalid device name', 'invalid_claim_id');
     }
+    if (tokenId !== id) {
+      return textRejection(
+        401,
+        'device_id_mismatch',
+        `the token is for device ${tokenId}, not ${id}`,
+      );
+    }
   }
 
-  if (partnerIds.length === 0) {
-    const p = claims['partner-id'];
-    partnerIds = [typeof p === 'string' && p !== '' ? p : 'unknown'];
-  }
+  const partnerClaim = claims['partner-id'];
+  const partnerIds = [
+    typeof partnerClaim === 'string' && partnerClaim !== '' ? partnerClaim : 'unknown',
+  ];
   const trustClaim = claims.trust;
   const { convey, compliance } = parseConvey(header(req, 'x-webpa-convey'));
   const info: ConnectInfo = {

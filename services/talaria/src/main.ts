@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from './deps/index.js';
+import { loadConfig } from '@xmidt/runtime';
 import { talariaConfigSchema } from './config.js';
 import type { TalariaConfig } from './config.js';
 import { createTalaria } from './service.js';

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { HashRing } from './deps/index.js';
+import type { HashRing } from '@xmidt/hashring';
 import type { DeviceConnection } from './device-connection.js';
 import type { DeviceRegistry } from './device-registry.js';
 import type { TalariaMetrics } from './metrics.js';

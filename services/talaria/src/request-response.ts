@@ -1,5 +1,5 @@
-import { parseDeviceId } from './deps/index.js';
-import type { Message } from './deps/index.js';
+import { parseDeviceId } from '@xmidt/wrp';
+import type { Message } from '@xmidt/wrp';
 import type { DeviceRegistry } from './device-registry.js';
 import { isTransactionType } from './device-manager.js';
 import {

@@ -2,35 +2,25 @@ import { hostname } from 'node:os';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import {
-  ServiceRings,
-  ServiceRuntime,
-  createBasicAuthenticator,
-  createDiscovery,
-  createLogger,
-  normalizeInstanceUrl,
-  parseDuration,
-} from './deps/index.js';
-import type { Authenticator, Discovery, Registration } from './deps/index.js';
+import { createBasicAuthenticator, createJwtAuthenticator } from '@xmidt/auth';
+import type { Authenticator } from '@xmidt/auth';
+import { ServiceRings, createDiscovery, normalizeInstanceUrl } from '@xmidt/discovery';
+import type { Discovery, Registration } from '@xmidt/discovery';
+import type { HashRing } from '@xmidt/hashring';
+import { ServiceRuntime, createLogger, parseDuration } from '@xmidt/runtime';
 import type { TalariaConfig } from './config.js';
 import { DeviceManager } from './device-manager.js';
 import { DeviceRegistry } from './device-registry.js';
 import { Drainer } from './drain.js';
 import { EventDispatcher } from './event-dispatcher.js';
 import { Gate } from './gate.js';
-import type { DeviceAuthenticator } from './handshake.js';
+import type { DeviceAuth } from './handshake.js';
 import { TalariaMetrics } from './metrics.js';
 import { Rehasher } from './rehasher.js';
 import { registerApiRoutes } from './routes/api.js';
 import { registerControlRoutes } from './routes/control.js';
 
 export interface TalariaOptions {
-  /** Device connect auth seam (JWT). Without it devices connect unauthenticated. */
-  authenticator?: DeviceAuthenticator;
-  /** API auth; default: Basic from `inbound.authKey` when that is set. */
-  apiAuthenticator?: Authenticator;
-  /** Use this discovery instead of creating one from `config.discovery` (not closed on stop). */
-  discovery?: Discovery;
   logger?: Logger;
 }
 
@@ -42,6 +32,8 @@ export interface Talaria {
   readonly metrics: TalariaMetrics;
   /** The advertised URL (known after start when `url` is not configured). */
   readonly url: string;
+  /** This datacenter's ring of Talaria instances, as discovery last reported it. */
+  readonly ring: HashRing | undefined;
   start(): Promise<{ primaryPort: number; adminPort: number; url: string }>;
   stop(): Promise<void>;
 }
@@ -69,6 +61,12 @@ function rfc822(d: Date): string {
 function basicFromKeys(keys: readonly string[]): Authenticator | undefined {
   if (keys.length === 0) return undefined;
   return createBasicAuthenticator(keys);
+}
+
+/** `deviceAuth`: Bearer JWTs verified with the configured key source. */
+function deviceAuthFrom(config: TalariaConfig): DeviceAuth {
+  const { jwt, failOpen } = config.deviceAuth;
+  return { failOpen, authenticator: jwt ? createJwtAuthenticator(jwt) : undefined };
 }
 
 export function createTalaria(config: TalariaConfig, opts: TalariaOptions = {}): Talaria {
@@ -123,12 +121,16 @@ export function createTalaria(config: TalariaConfig, opts: TalariaOptions = {}):
     logger,
   );
 
-  const discovery = opts.discovery ?? createDiscovery(config.discovery, logger);
+  const discovery: Discovery = createDiscovery(config.discovery, logger);
   let selfUrl = config.url ? normalizeInstanceUrl(config.url) : '';
   let rings: ServiceRings | undefined;
   let rehasher: Rehasher | undefined;
   let registration: Registration | undefined;
 
+  const deviceAuth = deviceAuthFrom(config);
+  if (!deviceAuth.authenticator) {
+    logger.warn('deviceAuth.jwt is not configured: devices connect without authentication');
+  }
   const deviceManager = new DeviceManager(
     {
       maxDevices: dm.maxDevices,
@@ -147,8 +149,8 @@ export function createTalaria(config: TalariaConfig, opts: TalariaOptions = {}):
     registry,
     {
       gate,
-      failOpen: config.failOpen,
-      authenticator: opts.authenticator,
+      auth: deviceAuth,
+      onError: (err) => logger.error({ err }, 'device authentication failed unexpectedly'),
       otherOwner(id) {
         const ring = rings?.ring();
         if (!ring || ring.instances.length === 0 || !selfUrl) return undefined;
@@ -169,7 +171,7 @@ export function createTalaria(config: TalariaConfig, opts: TalariaOptions = {}):
       registry,
       gate,
       metrics,
-      apiAuth: opts.apiAuthenticator ?? basicFromKeys(config.inbound.authKey),
+      apiAuth: basicFromKeys(config.inbound.authKey),
       sendTimeoutMs: parseDuration(config.inbound.timeout),
       devicesCacheTtlMs: parseDuration(config.inbound.devicesCacheTtl),
       maxBodyBytes: config.inbound.maxBodyBytes,
@@ -204,7 +206,7 @@ export function createTalaria(config: TalariaConfig, opts: TalariaOptions = {}):
       await deviceManager.stop();
       await events.stop();
       rings?.close();
-      if (!opts.discovery) await discovery.close().catch(() => undefined);
+      await discovery.close().catch(() => undefined);
     })();
     return stopping;
   };
@@ -218,6 +220,9 @@ export function createTalaria(config: TalariaConfig, opts: TalariaOptions = {}):
     metrics,
     get url() {
       return selfUrl;
+    },
+    get ring() {
+      return rings?.ring();
     },
     async start() {
       if (selfUrl) watchRing();

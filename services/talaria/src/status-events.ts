@@ -1,5 +1,5 @@
-import { MessageType, JSON_CONTENT_TYPE } from './deps/index.js';
-import type { Message } from './deps/index.js';
+import { MessageType, JSON_CONTENT_TYPE } from '@xmidt/wrp';
+import type { Message } from '@xmidt/wrp';
 import type { DeviceConnection } from './device-connection.js';
 import { formatUptime, renderCloseReason } from './device-connection.js';
 

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeMsgpack, encodeMsgpack } from '../src/deps/index.js';
-import type { Message } from '../src/deps/index.js';
+import { decodeMsgpack, encodeMsgpack } from '@xmidt/wrp';
+import type { Message } from '@xmidt/wrp';
 import { BASIC, connectDevice, metricValue, startTalaria, waitUntil } from './helpers.js';
 import type { FakeDevice, Running } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
-import { encodeMsgpack } from '../src/deps/index.js';
+import { encodeMsgpack } from '@xmidt/wrp';
 import {
   BASIC,
   EventReceiver,

@@ -4,39 +4,10 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { connectDevice, convey, rejectedConnect, startTalaria, waitUntil } from './helpers.js';
 import type { Running } from './helpers.js';
-import type { DeviceAuthenticator } from '../src/handshake.js';
-
-class CodedError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const authenticator: DeviceAuthenticator = async (req) => {
-  const h = req.headers.authorization ?? '';
-  if (h === '') throw new CodedError('auth_missing', 'missing credentials');
-  if (h === 'Bearer expired') throw new CodedError('auth_expired', 'token expired');
-  if (h === 'Bearer garbage') throw new CodedError('auth_malformed', 'malformed token');
-  if (h === 'Bearer badclaim')
-    return { partnerIds: ['comcast'], claims: { 'device-id': 'nonsense' } };
-  if (h === 'Bearer claim')
-    return {
-      partnerIds: [],
-      claims: { 'device-id': 'mac:aabbccddeeff', 'partner-id': 'p1', trust: 1000 },
-    };
-  if (h === 'Bearer good') return { partnerIds: ['comcast'], claims: { sub: 'x', trust: 1000 } };
-  throw new CodedError('auth_forbidden', 'nope');
-};
 
 let t: Running;
 before(async () => {
-  t = await startTalaria(
-    { device: { manager: { maxDevices: 2 } }, failOpen: true },
-    { authenticator },
-  );
+  t = await startTalaria({ device: { manager: { maxDevices: 2 } } });
 });
 after(() => t.stop());
 
@@ -92,38 +63,6 @@ test('closed gate: 503 before anything else', async () => {
   } finally {
     t.talaria.gate.setOpen(true);
   }
-});
-
-test('auth seam: status codes by error and path version', async () => {
-  const id = { [NAME]: 'mac:112233445566' };
-  assert.equal(
-    (await rejectedConnect(t.ws, { ...id, Authorization: 'Bearer expired' })).status,
-    403,
-  );
-  assert.equal(
-    (await rejectedConnect(t.ws, { ...id, Authorization: 'Bearer expired' }, '/api/v3/device'))
-      .status,
-    401,
-  );
-  assert.equal(
-    (await rejectedConnect(t.ws, { ...id, Authorization: 'Bearer garbage' })).status,
-    400,
-  );
-  assert.equal((await rejectedConnect(t.ws, { ...id, Authorization: 'Bearer other' })).status, 403);
-  const r = await rejectedConnect(t.ws, { ...id, Authorization: 'Bearer badclaim' });
-  assert.equal(r.status, 500);
-});
-
-test('auth seam: claims give partner ids, trust and the device-id claim wins', async () => {
-  const d = await connectDevice(t.ws, 'mac:112233445566', {
-    headers: { Authorization: 'Bearer claim' },
-  });
-  await waitUntil(() => t.talaria.devices.has('mac:aabbccddeeff'));
-  const conn = t.talaria.devices.get('mac:aabbccddeeff');
-  assert.deepEqual(conn?.info.partnerIds, ['p1']);
-  assert.equal(conn?.info.trust, 1000);
-  await d.close();
-  await waitUntil(() => t.talaria.devices.size === 0);
 });
 
 test('gate filter blocks matching devices with 503', async () => {

@@ -1,20 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authErrorResponse, isAuthError } from '@xmidt/auth';
+import type { Authenticator } from '@xmidt/auth';
 import {
-  authErrorResponse,
-  isAuthError,
   decodeJson,
   decodeMsgpack,
   encodeJson,
   encodeMsgpack,
   parseDeviceId,
   validateMessage,
-} from '../deps/index.js';
-import type { Authenticator, Message } from '../deps/index.js';
+} from '@xmidt/wrp';
+import type { Message } from '@xmidt/wrp';
 import type { DeviceRegistry } from '../device-registry.js';
 import { isTransactionType } from '../device-manager.js';
 import { TalariaError, httpStatusOf } from '../errors.js';
 import type { Gate } from '../gate.js';
-import { authStatus } from '../handshake.js';
+import { authProfile } from '../handshake.js';
 import type { TalariaMetrics } from '../metrics.js';
 import { sendToDevice } from '../request-response.js';
 
@@ -81,12 +81,9 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       await deps.apiAuth.authenticate(req.headers.authorization);
       return true;
     } catch (err) {
-      if (isAuthError(err)) {
-        const r = authErrorResponse(err, version === 'v3' ? 'talaria-v3' : 'talaria-v2');
-        reply.code(r.status).headers(r.headers).send(r.body);
-      } else {
-        reply.code(authStatus(err, version)).type('text/plain; charset=utf-8').send('unauthorized');
-      }
+      if (!isAuthError(err)) throw err;
+      const r = authErrorResponse(err, authProfile(version));
+      reply.code(r.status).headers(r.headers).send(r.body);
       return false;
     }
   }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseDuration } from '../deps/index.js';
+import { parseDuration } from '@xmidt/runtime';
 import type { Drainer, DrainRequest } from '../drain.js';
 import { TalariaError } from '../errors.js';
 import type { Gate } from '../gate.js';
