@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { DeviceFleet } from './lib/device-fleet.js';
 import type { StormResult } from './lib/device-fleet.js';
 import { deviceId } from './lib/fleet-protocol.js';
-import { RequestLoad, percentile, sleep } from './lib/request-load.js';
+import { latencies, percentile, sleep, throughput, wrpRequester } from './lib/request-load.js';
 import type { Memory, ServerProcess } from './lib/server-process.js';
 import { tcpExt } from './lib/proc-rss.js';
 import { startBareServer, startTalaria } from './lib/talaria-process.js';
@@ -325,17 +325,17 @@ async function requestResponse(): Promise<RrResult> {
   const devices = await talaria.deviceCount();
   log(`rr: ${devices} devices connected (${storm.failed} failed)`);
   const deviceIds = Array.from({ length: o.rrDevices }, (_, i) => deviceId(1 + i));
-  const load = new RequestLoad({ url: talaria.url, deviceIds }, o.concurrency);
-  const rate = await load.throughput(o.concurrency, 1000, o.rrMs);
-  log(`rr: ${rate.toFixed(0)} round trips/s with ${o.concurrency} in flight`);
-  const lat = (await load.latencies(o.rrSamples)).sort((a, b) => a - b);
+  const load = wrpRequester(talaria.url, deviceIds, o.concurrency);
+  const t = await throughput(load.roundTrip, o.concurrency, 1000, o.rrMs);
+  log(`rr: ${t.rate.toFixed(0)} round trips/s with ${o.concurrency} in flight`);
+  const lat = await latencies(load.roundTrip, o.rrSamples, 60_000);
   const r: RrResult = {
     devices,
-    rate,
-    p50: percentile(lat, 50),
-    p99: percentile(lat, 99),
-    samples: lat.length,
-    errors: load.errors,
+    rate: t.rate,
+    p50: percentile(lat.sorted, 50),
+    p99: percentile(lat.sorted, 99),
+    samples: lat.sorted.length,
+    errors: t.errors + lat.errors,
   };
   log(
     `rr: one at a time p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms (${r.samples} samples, ${r.errors} errors)`,

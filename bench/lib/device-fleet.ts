@@ -3,7 +3,7 @@
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { WorkerReply, WorkerRequest } from './fleet-protocol.js';
+import type { FleetTarget, WorkerReply, WorkerRequest } from './fleet-protocol.js';
 
 const WORKER = fileURLToPath(new URL('./device-worker.ts', import.meta.url));
 
@@ -15,6 +15,8 @@ export interface StormResult {
   retries: number;
   /** Connect time of each opened device (ms from its worker's connect order), sorted. */
   times: number[];
+  /** The first failure reported by a worker. */
+  error?: string;
 }
 
 export interface FleetStatus {
@@ -68,13 +70,13 @@ export class DeviceFleet {
   private constructor(private readonly workers: Worker[]) {}
 
   /** Forks `n` worker processes and waits until they are ready. */
-  static async start(n: number): Promise<DeviceFleet> {
+  static async start(n: number, execArgv: string[] = []): Promise<DeviceFleet> {
     const workers = Array.from(
       { length: n },
       () =>
         new Worker(
           fork(WORKER, [], {
-            execArgv: ['--import', 'tsx'],
+            execArgv: [...execArgv, '--import', 'tsx'],
             stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
           }),
         ),
@@ -83,27 +85,59 @@ export class DeviceFleet {
     return new DeviceFleet(workers);
   }
 
-  /** Opens `count` devices (ids `firstId`…) spread over the workers, all at once. */
-  async connect(
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Splits `count` devices from `first` over the workers: [firstId, count] per worker. */
+  private shares(first: number, count: number): Array<[number, number]> {
+    const n = this.workers.length;
+    let offset = 0;
+    return this.workers.map((_, i) => {
+      const share = Math.floor(count / n) + (i < count % n ? 1 : 0);
+      const r: [number, number] = [first + offset, share];
+      offset += share;
+      return r;
+    });
+  }
+
+  /** Has every worker fetch a Themis JWT for each of its devices; resolves with the counts. */
+  async tokens(
     url: string,
+    count: number,
+    opts: { firstId?: number; concurrency?: number } = {},
+  ): Promise<{ count: number; failed: number; ms: number }> {
+    const replies = this.workers.map((w) => w.next('tokens', 600_000));
+    const started = performance.now();
+    const shares = this.shares(opts.firstId ?? 1, count);
+    this.workers.forEach((w, i) => {
+      const [firstId, share] = shares[i] as [number, number];
+      w.send({ type: 'tokens', url, firstId, count: share, concurrency: opts.concurrency ?? 8 });
+    });
+    const all = await Promise.all(replies);
+    return {
+      count: sum(all.map((r) => r.count)),
+      failed: sum(all.map((r) => r.failed)),
+      ms: performance.now() - started,
+    };
+  }
+
+  /**
+   * Opens `count` devices (ids `firstId`…) spread over the workers, all at once. A plain URL
+   * means websocket devices echoing WRP transactions.
+   */
+  async connect(
+    to: string | FleetTarget,
     count: number,
     opts: { firstId?: number; maxRetries?: number; timeoutMs?: number } = {},
   ): Promise<StormResult> {
-    const n = this.workers.length;
-    const first = opts.firstId ?? 1;
+    const target: FleetTarget = typeof to === 'string' ? { kind: 'ws', url: to, echo: 'wrp' } : to;
     const replies = this.workers.map((w) => w.next('connected', opts.timeoutMs ?? 300_000));
     const started = performance.now();
-    let offset = 0;
+    const shares = this.shares(opts.firstId ?? 1, count);
     this.workers.forEach((w, i) => {
-      const share = Math.floor(count / n) + (i < count % n ? 1 : 0);
-      w.send({
-        type: 'connect',
-        url,
-        firstId: first + offset,
-        count: share,
-        maxRetries: opts.maxRetries ?? 5,
-      });
-      offset += share;
+      const [firstId, share] = shares[i] as [number, number];
+      w.send({ type: 'connect', target, firstId, count: share, maxRetries: opts.maxRetries ?? 5 });
     });
     const all = await Promise.all(replies);
     const ms = performance.now() - started;
@@ -113,6 +147,7 @@ export class DeviceFleet {
       failed: sum(all.map((r) => r.failed)),
       retries: sum(all.map((r) => r.retries)),
       times: all.flatMap((r) => r.times).sort((a, b) => a - b),
+      ...(all.find((r) => r.error) ? { error: all.find((r) => r.error)?.error } : {}),
     };
   }
 

@@ -1,7 +1,36 @@
 // IPC messages between the benchmark driver (DeviceFleet) and its device-worker processes.
 
+/** Where and how the simulated devices connect. */
+export type FleetTarget =
+  | {
+      kind: 'ws';
+      /** Websocket URL (Talaria, Petasos, the bare server or the relay). */
+      url: string;
+      /** Follow a 307 from Petasos to the Talaria that owns the device. */
+      followRedirects?: boolean;
+      /** Send `Authorization: Bearer <token>` with the token fetched by a `tokens` request. */
+      bearer?: boolean;
+      /** How a device answers a binary message: echo a WRP transaction, or the bytes as is. */
+      echo: 'wrp' | 'raw';
+      /** Local addresses to spread the sockets over (127.x), round robin. */
+      localAddresses?: string[];
+    }
+  | {
+      kind: 'mqtt';
+      host: string;
+      port: number;
+      /** Keep-alive seconds (the client's PINGREQ period). */
+      keepAlive: number;
+      version: 4 | 5;
+      /** Subscribe to `req/<device id>` and answer MQTT 5 requests on their response topic. */
+      responder?: boolean;
+      localAddresses?: string[];
+    };
+
 export type WorkerRequest =
-  | { type: 'connect'; url: string; firstId: number; count: number; maxRetries: number }
+  | { type: 'connect'; target: FleetTarget; firstId: number; count: number; maxRetries: number }
+  /** Fetch one device JWT per device from Themis `GET <url>/issue`. */
+  | { type: 'tokens'; url: string; firstId: number; count: number; concurrency: number }
   | { type: 'status' }
   /** Drop every connection, keep the process. */
   | { type: 'disconnect' }
@@ -10,6 +39,7 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { type: 'ready' }
+  | { type: 'tokens'; count: number; failed: number; ms: number }
   | {
       type: 'connected';
       open: number;
@@ -18,6 +48,8 @@ export type WorkerReply =
       ms: number;
       /** Per opened device: ms from the connect order until its socket opened. */
       times: number[];
+      /** The first failure's message, if any. */
+      error?: string;
     }
   | { type: 'status'; open: number; failed: number; dropped: number; echoed: number }
   | { type: 'disconnected' }

@@ -52,10 +52,21 @@ export class ServerProcess {
     args: string[],
     isStarted: (line: Record<string, unknown>) => boolean,
     timeoutMs = 30_000,
+    extraNodeArgs: string[] = [],
   ): Promise<ServerProcess> {
     const child = spawn(
       process.execPath,
-      [...nodeFlags, '--expose-gc', '--import', 'tsx', '--import', PROBE, script, ...args],
+      [
+        ...nodeFlags,
+        ...extraNodeArgs,
+        '--expose-gc',
+        '--import',
+        'tsx',
+        '--import',
+        PROBE,
+        script,
+        ...args,
+      ],
       { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] },
     );
     const started = await new Promise<Record<string, unknown>>((resolve, reject) => {
