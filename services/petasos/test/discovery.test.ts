@@ -125,6 +125,12 @@ describe('petasos follows etcd discovery', () => {
     assert.ok(moved > 0);
   });
 
+  it('gives a Talaria that registers again its devices back', async () => {
+    registrations[1] = await registrar.register('talaria', talarias[1]!.url, 'talaria-1-again');
+    const want = expected(talarias.map((t) => t.url));
+    await waitFor(async () => same(want, await redirectsOf(base)));
+  });
+
   it('500 again when every Talaria is gone', async () => {
     await Promise.all(registrations.map((r) => r.deregister()));
     await waitFor(async () => {

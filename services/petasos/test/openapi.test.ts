@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { request } from 'undici';
+import { parse } from 'yaml';
+import { loadConfig } from '@xmidt/runtime';
+import { petasosConfigSchema } from '../src/config.js';
+import { createPetasos } from '../src/service.js';
+import type { Petasos } from '../src/service.js';
+
+const METHODS = ['get', 'head', 'post', 'put', 'patch', 'delete', 'options', 'trace'];
+const OWNER = 'http://talaria-0.example.net:6200';
+
+interface PathItem {
+  servers?: unknown[];
+  [method: string]: unknown;
+}
+
+/** `METHOD /path` of every operation in openapi.yaml, split by listener (path-level servers). */
+function documented(): { primary: Set<string>; admin: Set<string> } {
+  const doc = parse(readFileSync(new URL('../openapi.yaml', import.meta.url), 'utf8')) as {
+    paths: Record<string, PathItem>;
+  };
+  const primary = new Set<string>();
+  const admin = new Set<string>();
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const m of METHODS) {
+      if (item[m] !== undefined) (item.servers ? admin : primary).add(`${m.toUpperCase()} ${path}`);
+    }
+  }
+  return { primary, admin };
+}
+
+describe('petasos openapi.yaml documents every route', () => {
+  let petasos: Petasos;
+  let base: string;
+  let admin: string;
+  const primaryRoutes = new Set<string>();
+  const adminRoutes = new Set<string>();
+
+  before(async () => {
+    petasos = createPetasos(
+      loadConfig({
+        service: 'petasos',
+        schema: petasosConfigSchema,
+        env: {},
+        overrides: {
+          primary: { host: '127.0.0.1', port: 0 },
+          admin: { host: '127.0.0.1', port: 0 },
+          log: { level: 'silent' },
+          discovery: { type: 'static', static: { services: { talaria: { dc1: [OWNER] } } } },
+        },
+      }),
+    );
+    const into = (set: Set<string>) => (r: { method: string | string[]; url: string }) => {
+      for (const m of [r.method].flat()) set.add(`${m} ${r.url.replace(/:(\w+)/g, '{$1}')}`);
+    };
+    petasos.runtime.primary.addHook('onRoute', into(primaryRoutes));
+    petasos.runtime.admin.addHook('onRoute', into(adminRoutes));
+    const ports = await petasos.start();
+    base = `http://127.0.0.1:${ports.primaryPort}`;
+    admin = `http://127.0.0.1:${ports.adminPort}`;
+  });
+  after(async () => {
+    await petasos?.stop();
+  });
+
+  it('no route on the primary listener (its router is bypassed); admin routes are documented', () => {
+    assert.deepEqual([...primaryRoutes], [], 'a primary route would never be reached');
+    const doc = documented();
+    for (const r of adminRoutes) assert.ok(doc.admin.has(r), `${r} undocumented`);
+  });
+
+  it('every documented primary operation is the redirect, on any path', async () => {
+    const { primary } = documented();
+    assert.ok(primary.size >= 7);
+    const anyPath = [...primary]
+      .filter((op) => op.endsWith(' /{anyPath}'))
+      .map((op) => op.split(' ')[0]);
+    assert.deepEqual(anyPath.sort(), ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']);
+    for (const op of primary) {
+      const [method, template] = op.split(' ') as [string, string];
+      const path = template.replace('{anyPath}', 'some/where');
+      const res = await request(`${base}${path}`, {
+        method,
+        headers: { 'x-webpa-device-name': 'mac:112233445566' },
+      });
+      await res.body.dump();
+      assert.equal(res.statusCode, 307, op);
+      assert.equal(res.headers.location, `${OWNER}${path}`, op);
+    }
+  });
+
+  it('the documented admin routes answer on the admin listener', async () => {
+    const { admin: ops } = documented();
+    assert.ok(ops.size > 0);
+    for (const op of ops) {
+      const [method, path] = op.split(' ') as [string, string];
+      const res = await request(`${admin}${path}`, { method });
+      await res.body.dump();
+      assert.ok(res.statusCode === 200 || res.statusCode === 503, `${op}: ${res.statusCode}`);
+    }
+  });
+});
