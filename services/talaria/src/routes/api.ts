@@ -88,25 +88,30 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     }
   }
 
-  // A device route request that is not a websocket upgrade.
-  app.all<{ Params: VersionParams }>('/api/:version/device', async (req, reply) => {
-    if (!VERSIONS.has(req.params.version)) return reply.code(404).send();
-    if (!deps.gate.open) return reply.code(503).send();
-    const name = req.headers['x-webpa-device-name'];
-    const bad = (message: string) =>
-      reply
-        .code(400)
-        .type('application/json')
-        .send(JSON.stringify({ code: 400, message }));
-    if (typeof name !== 'string' || name === '')
-      return bad('failed to extract device ID: missing device name header');
-    try {
-      parseDeviceId(name);
-    } catch {
-      return bad('failed to extract device ID: invalid device name');
-    }
-    if (req.method !== 'GET') return reply.code(405).type('text/plain').send('Method Not Allowed');
-    return reply.code(400).type('text/plain').send('Bad Request');
+  // A device route request that is not a websocket upgrade (upgrades never reach fastify).
+  app.route<{ Params: VersionParams }>({
+    method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'],
+    url: '/api/:version/device',
+    handler: async (req, reply) => {
+      if (!VERSIONS.has(req.params.version)) return reply.code(404).send();
+      if (!deps.gate.open) return reply.code(503).send();
+      const name = req.headers['x-webpa-device-name'];
+      const bad = (message: string) =>
+        reply
+          .code(400)
+          .type('application/json')
+          .send(JSON.stringify({ code: 400, message }));
+      if (typeof name !== 'string' || name === '')
+        return bad('failed to extract device ID: missing device name header');
+      try {
+        parseDeviceId(name);
+      } catch {
+        return bad('failed to extract device ID: invalid device name');
+      }
+      if (req.method !== 'GET')
+        return reply.code(405).type('text/plain').send('Method Not Allowed');
+      return reply.code(400).type('text/plain').send('Bad Request');
+    },
   });
 
   const send = async (
