@@ -18,6 +18,8 @@ interface Supervised {
   child: ChildProcess | undefined;
   restarts: number;
   timer: NodeJS.Timeout | undefined;
+  /** Stopped on purpose: not restarted. */
+  stopped: boolean;
 }
 
 export interface SupervisorOptions {
@@ -53,7 +55,13 @@ export class Supervisor {
 
   add(spec: ChildSpec): void {
     if (this.#children.has(spec.name)) throw new Error(`duplicate child name ${spec.name}`);
-    const entry: Supervised = { spec, child: undefined, restarts: 0, timer: undefined };
+    const entry: Supervised = {
+      spec,
+      child: undefined,
+      restarts: 0,
+      timer: undefined,
+      stopped: false,
+    };
     this.#children.set(spec.name, entry);
     this.#launch(entry);
   }
@@ -89,7 +97,7 @@ export class Supervisor {
     }
     child.on('exit', (code, signal) => {
       entry.child = undefined;
-      if (this.#stopping) return;
+      if (this.#stopping || entry.stopped) return;
       if (!this.#restart) {
         this.#write(`${pad}| exited (${signal ?? `code ${code ?? 0}`}); not restarted`);
         return;
@@ -101,17 +109,23 @@ export class Supervisor {
       );
       entry.timer = setTimeout(() => {
         entry.timer = undefined;
-        if (!this.#stopping) this.#launch(entry);
+        if (!this.#stopping && !entry.stopped) this.#launch(entry);
       }, delay);
     });
   }
 
-  /** Stops every child (in reverse order of adding) and resolves when all have exited. */
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    const entries = [...this.#children.values()].reverse();
+  /**
+   * Stops the named children (default: all, after which nothing is restarted any more) at
+   * once with SIGTERM, SIGKILL after the deadline; resolves when they have exited.
+   */
+  async stop(names?: readonly string[]): Promise<void> {
+    if (names === undefined) this.#stopping = true;
+    const entries = [...this.#children.values()].filter(
+      (e) => names === undefined || names.includes(e.spec.name),
+    );
     await Promise.all(
       entries.map(async (entry) => {
+        entry.stopped = true;
         if (entry.timer !== undefined) clearTimeout(entry.timer);
         const child = entry.child;
         if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;

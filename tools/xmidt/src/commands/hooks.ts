@@ -108,7 +108,13 @@ export async function runHooks(argv: readonly string[]): Promise<number> {
   }
   const text = await response.body.text();
   if (response.statusCode >= 400) {
-    process.stderr.write(`xmidt hooks ${action}: HTTP ${response.statusCode}: ${text.trim()}\n`);
+    const hint =
+      response.statusCode === 401 || response.statusCode === 403
+        ? '\ncheck the credentials: --auth user:pass or XMIDT_API_AUTH (xmidt start prints them)'
+        : '';
+    process.stderr.write(
+      `xmidt hooks ${action}: HTTP ${response.statusCode}: ${text.trim()}${hint}\n`,
+    );
     return 1;
   }
   if (action === 'list') {

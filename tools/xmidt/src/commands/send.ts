@@ -131,8 +131,14 @@ export async function runSend(argv: readonly string[]): Promise<number> {
   const body = Buffer.from(await response.body.arrayBuffer());
   const contentType = String(response.headers['content-type'] ?? '');
   if (response.statusCode >= 400) {
+    const hint =
+      response.statusCode === 404
+        ? `\n${values.dest.split('/')[0] ?? ''} is not connected (xmidt simulate connects simulated devices)`
+        : response.statusCode === 401 || response.statusCode === 403
+          ? '\ncheck the credentials: --auth user:pass or XMIDT_API_AUTH (xmidt start prints them)'
+          : '';
     process.stderr.write(
-      `xmidt send: HTTP ${response.statusCode}: ${body.toString('utf8').trim()}\n`,
+      `xmidt send: HTTP ${response.statusCode}: ${body.toString('utf8').trim()}${hint}\n`,
     );
     return 1;
   }

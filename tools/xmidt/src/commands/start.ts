@@ -250,6 +250,8 @@ export async function runSystem(mode: SystemMode, argv: readonly string[]): Prom
 
   const supervisor = new Supervisor({ restart: o.restart });
   const shutdown = async (): Promise<void> => {
+    // Services first (they deregister from etcd), then etcd.
+    await supervisor.stop(supervisor.names().filter((n) => n !== 'etcd'));
     await supervisor.stop();
     await removeSystemFile(o.dataDir);
     process.off('SIGINT', onSignal);
@@ -260,7 +262,7 @@ export async function runSystem(mode: SystemMode, argv: readonly string[]): Prom
   const system: SystemFile = { apiAuth: creds.apiAuth, services: {} };
   try {
     if (etcd) {
-      await mkdir(etcd.dataDir, { recursive: true });
+      await mkdir(etcd.dataDir, { recursive: true, mode: 0o700 });
       const peerUrl = `http://${HOST}:${etcd.peer}`;
       supervisor.add({
         name: 'etcd',
@@ -284,7 +286,7 @@ export async function runSystem(mode: SystemMode, argv: readonly string[]): Prom
           '--initial-cluster-state',
           'new',
           '--log-level',
-          o.logLevel === 'debug' || o.logLevel === 'trace' ? 'debug' : 'warn',
+          o.logLevel === 'debug' || o.logLevel === 'trace' ? 'debug' : 'error',
           '--logger',
           'zap',
         ],
@@ -342,7 +344,7 @@ export async function runSystem(mode: SystemMode, argv: readonly string[]): Prom
       system.etcd = { url: etcd.url, pid: supervisor.pid('etcd') ?? 0, dataDir: etcd.dataDir };
     }
     const path = await writeSystemFile(o.dataDir, system);
-    printInstructions(say, plan, system, creds.generated, path);
+    printInstructions(say, mode, plan, system, creds.generated, path);
     say('xmidt ready');
   } catch (err) {
     await shutdown();
@@ -357,6 +359,7 @@ export async function runSystem(mode: SystemMode, argv: readonly string[]): Prom
 
 function printInstructions(
   say: (line: string) => void,
+  mode: SystemMode,
   plan: readonly PlannedInstance[],
   system: SystemFile,
   generated: boolean,
@@ -385,8 +388,9 @@ function printInstructions(
     `  ${env} npx xmidt send --url ${first('scytale')} --dest mac:5ca1ab1e0000/config --payload '{"hello":"device"}'`,
   );
   say('Register a webhook for its events in Caduceus:');
-  say(
-    `  ${env} npx xmidt hooks add --url ${first('caduceus')} --target http://127.0.0.1:9000/events --events '.*'`,
-  );
+  // Only the all-in-one system accepts receivers on loopback addresses.
+  const receiver =
+    mode === 'start' ? 'http://127.0.0.1:9000/events' : 'http://RECEIVER-HOST:9000/events';
+  say(`  ${env} npx xmidt hooks add --url ${first('caduceus')} --target ${receiver} --events '.*'`);
   say('');
 }
