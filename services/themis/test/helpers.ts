@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, loadConfig } from '@xmidt/runtime';
-import { createThemis, themisConfigSchema, type Themis, type ThemisPorts } from '../src/index.js';
+import {
+  createThemis,
+  themisConfigSchema,
+  type Themis,
+  type ThemisOptions,
+  type ThemisPorts,
+} from '../src/index.js';
 
 export function tempDir(prefix = 'themis-test-'): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -13,6 +19,7 @@ export function tempDir(prefix = 'themis-test-'): { dir: string; remove(): void 
 /** Themis in-process on loopback port 0 with the given config overrides. */
 export async function startThemis(
   overrides: Record<string, unknown>,
+  options: Pick<ThemisOptions, 'onRoute'> = {},
 ): Promise<{ themis: Themis; ports: ThemisPorts; stop(): Promise<void> }> {
   const listeners = {
     key: { host: '127.0.0.1', port: 0 },
@@ -34,6 +41,7 @@ export async function startThemis(
   const themis = await createThemis(config, {
     logger: createLogger({ service: 'themis', level: 'silent' }),
     shutdownTimeoutMs: 2000,
+    ...options,
   });
   const ports = await themis.start();
   return { themis, ports, stop: () => themis.stop() };
