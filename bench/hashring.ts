@@ -5,6 +5,8 @@
 import { cpus } from 'node:os';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { HashRing } from '@xmidt/hashring';
+import { emit } from './lib/results.js';
+import type { ResultRow } from './lib/results.js';
 
 const MEASURE_MS = Number(process.env['BENCH_MS'] ?? 1000);
 const KEYS = 4096;
@@ -59,6 +61,7 @@ const ROUNDS = 500;
 console.log(
   `instances   build ms   lookups/s      ns/lookup   GCs in ${((ROUNDS * KEYS) / 1e6).toFixed(1)}M lookups`,
 );
+const rows: ResultRow[] = [];
 for (const n of [3, 100]) {
   const t0 = performance.now();
   const ring = new HashRing(instances(n));
@@ -71,5 +74,14 @@ for (const n of [3, 100]) {
       .toLocaleString('en-US')
       .padStart(12)}   ${(1e9 / rate).toFixed(0).padStart(9)}   ${String(gcs).padStart(9)}`,
   );
+  rows.push({
+    scenario: 'micro',
+    metric: `hash-ring lookups/s, ${n} instances`,
+    ours: rate,
+    better: 'higher',
+    goal: 1_000_000,
+    note: `${gcs} GCs in ${((ROUNDS * KEYS) / 1e6).toFixed(1)}M lookups`,
+  });
 }
+emit(rows);
 if (sink === -1) console.log('');

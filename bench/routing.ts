@@ -12,6 +12,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { emit } from './lib/results.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const self = fileURLToPath(import.meta.url);
@@ -244,6 +245,17 @@ async function main(): Promise<void> {
       `  ${label.padEnd(34)} ${Math.round(rate).toString().padStart(8)} req/s  ${(rate / bare).toFixed(2)}x`,
     );
   }
+  emit([
+    {
+      scenario: 'micro',
+      metric: 'Petasos redirects/s (307 with ring lookup)',
+      ours: best['petasos'] as number,
+      baseline: { name: 'bare node:http 307', value: bare },
+      better: 'higher',
+      goal: 0.5,
+      note: `${CONNECTIONS} connections x ${PIPELINING} pipelined; bare fastify ${Math.round(best['fastify'] as number)}/s`,
+    },
+  ]);
 }
 
 const role = process.argv[2];

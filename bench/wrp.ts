@@ -4,6 +4,8 @@
 //   npx tsx bench/wrp.ts
 // msgpackr is loaded from the workspace, or from the module path in $MSGPACKR_PATH.
 import { decodeMsgpack, encodeMsgpack, type Message } from '@xmidt/wrp';
+import { emit } from './lib/results.js';
+import type { ResultRow } from './lib/results.js';
 
 const ROUNDS = 3;
 const SLICE_MS = Number(process.env['BENCH_SLICE_MS'] ?? 450);
@@ -174,6 +176,20 @@ async function main(): Promise<void> {
         .join('  '),
     );
   }
+  const rowsOut: ResultRow[] = [];
+  for (const c of cases) {
+    const b = best.get(c.label);
+    if (!b) continue;
+    rowsOut.push({
+      scenario: 'micro',
+      metric: `WRP ${c.label} (ops/s)`,
+      ours: b.ours,
+      ...(Number.isNaN(b.raw) ? {} : { baseline: { name: 'msgpackr', value: b.raw } }),
+      better: 'higher',
+      goal: 0.5,
+    });
+  }
+  emit(rowsOut);
   if (!mp) console.log('msgpackr not found: install it or set MSGPACKR_PATH to compare.');
   if (sink === 42) console.log('');
 }

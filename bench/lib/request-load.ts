@@ -41,7 +41,11 @@ export function wrpRequester(
       const res = await pool.request({
         method: 'POST',
         path,
-        headers: { 'content-type': 'application/msgpack', authorization: BASIC },
+        headers: {
+          'content-type': 'application/msgpack',
+          accept: 'application/msgpack',
+          authorization: BASIC,
+        },
         body: encodeMsgpack({
           msgType: 3,
           source: 'dns:bench.example.com/api',

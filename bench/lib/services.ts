@@ -146,6 +146,7 @@ export async function startTalariaService(o: TalariaOptions = {}): Promise<Servi
       ...(o.jwtKeysUrl
         ? ['deviceAuth:', `  jwt: { keysUrl: '${o.jwtKeysUrl}', algorithms: [RS256] }`]
         : []),
+      'inbound: { authKey: [ "bench:bench" ] }',
       'device:',
       '  manager:',
       '    maxDevices: 1000000',
@@ -187,6 +188,7 @@ export async function startScytale(discovery: DiscoveryYaml): Promise<ServiceUnd
       'log: { level: info }',
       ...discoveryYaml(discovery),
       'auth: { basic: [ "bench:bench" ] }',
+      'fanout: { authorization: "bench:bench" }',
     ],
     msgIs('scytale started'),
     (st) => `http://127.0.0.1:${String(st['primaryPort'])}`,

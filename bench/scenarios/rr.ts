@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   onCleanup(() => scytale.stop());
   const s1 = await fleet.connect(`${talaria.url.replace('http:', 'ws:')}/api/v2/device`, DEVICES);
   log(`talaria: ${s1.open} devices connected (${s1.failed} failed)`);
-  const oursReq = wrpRequester(scytale.url, ids, CONCURRENCY);
+  const oursReq = wrpRequester(scytale.url, ids, CONCURRENCY, '/api/v2/device');
   const ours = await measure('scytale -> talaria', oursReq);
   await oursReq.close();
   await fleet.disconnectAll();
