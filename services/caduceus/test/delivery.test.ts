@@ -165,11 +165,11 @@ test('alt_urls: deliveries rotate over the alternative URLs', async () => {
   assert.ok(a.received.every((r) => r.path === '/alt'));
 });
 
-test('retries with backoff on 503/429 then success; no retry on 400', async () => {
+test('retries with backoff on 503/429/408 then success; no retry on 400', async () => {
   const { c, base } = await caduceus({ sender: { deliveryRetries: 3 } });
   const flaky = await receiver({
     secrets: ['k'],
-    status: (n) => (n === 0 ? 503 : n === 1 ? 429 : 200),
+    status: (n) => [503, 429, 408][n] ?? 200,
   });
   const refusing = await receiver({ status: () => 400 });
   await register(
@@ -180,12 +180,12 @@ test('retries with backoff on 503/429 then success; no retry on 400', async () =
   await register(base, { config: { url: refusing.url }, events: ['.*'], duration: 60 }, PIDS);
   await notify(base, event());
   await waitFor(() => flaky.received.length === 1, { what: 'delivered after retries' });
-  assert.equal(flaky.attempts, 3);
+  assert.equal(flaky.attempts, 4);
   assert.equal(flaky.received[0]!.signatureOk, true);
   await waitFor(() => refusing.attempts === 1, { what: 'refused once' });
   await sleep(150);
   assert.equal(refusing.attempts, 1);
-  assert.equal(await metricValue(c, 'xmidt_caduceus_delivery_retry_count', { url: flaky.url }), 2);
+  assert.equal(await metricValue(c, 'xmidt_caduceus_delivery_retry_count', { url: flaky.url }), 3);
   assert.equal(
     await metricValue(c, 'xmidt_caduceus_delivery_count', { url: flaky.url, code: '200' }),
     1,
