@@ -211,6 +211,7 @@ export async function startCaduceus(): Promise<ServiceUnderTest> {
           maxConnectionsPerOrigin: 64,
           queueSizePerSender: 1_000_000,
           deliveryRetries: 0,
+          disablePartnerIDs: true,
         },
         webhook: {
           maxRegistrations: 1000,
