@@ -58,7 +58,10 @@ export class TestDevice {
     });
     this.client.on('online', (info: OnlineInfo) => {
       this.onlineCount++;
-      this.talariaUrl = new URL(info.url).origin;
+      // the websocket URL (ws://host:port/api/v2/device) as the Talaria's http origin
+      const url = new URL(info.url);
+      url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+      this.talariaUrl = url.origin;
     });
     this.client.on('message', (msg) => {
       this.received.push(msg);
