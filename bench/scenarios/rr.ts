@@ -75,6 +75,10 @@ async function main(): Promise<void> {
   const oursReq = wrpRequester(scytale.url, ids, CONCURRENCY, '/api/v2/device');
   const ours = await measure('scytale -> talaria', oursReq);
   await oursReq.close();
+  // the same straight to Talaria, to tell Scytale's share from Talaria's
+  const directReq = wrpRequester(talaria.url, ids, CONCURRENCY);
+  const direct = await measure('talaria alone', directReq);
+  await directReq.close();
   await fleet.disconnectAll();
   await scytale.stop();
   await talaria.stop();
@@ -152,6 +156,14 @@ async function main(): Promise<void> {
       },
     );
   }
+  rows.push({
+    scenario: 'rr',
+    metric: `round trips/s, Talaria /device/send alone (no Scytale)`,
+    ours: direct.rate,
+    baseline: { name: 'ws relay', value: base.rate },
+    better: 'higher',
+    note: `p50 ${direct.p50.toFixed(2)} ms, p99 ${direct.p99.toFixed(2)} ms`,
+  });
   if (ours.errors > 0) {
     rows.push({
       scenario: 'rr',
