@@ -97,22 +97,43 @@ export function readmeQuickStart(readme: string): string[] {
   return out;
 }
 
+/**
+ * The `xmidt` commands of a list of shell lines; `export VAR=value` lines add to the
+ * environment of the commands after them.
+ */
+export function xmidtCommands(lines: readonly string[]): WalkthroughCommand[] {
+  const exported: Record<string, string> = {};
+  const out: WalkthroughCommand[] = [];
+  for (const line of lines) {
+    const m = /^\s*(?:\$\s+)?export\s+(.*)$/.exec(line);
+    if (m !== null) {
+      for (const w of shellWords(m[1] as string)) {
+        const eq = w.indexOf('=');
+        if (eq > 0) exported[w.slice(0, eq)] = w.slice(eq + 1);
+      }
+      continue;
+    }
+    const cmd = parseXmidtLine(line);
+    if (cmd !== undefined) out.push({ ...cmd, env: { ...exported, ...cmd.env } });
+  }
+  return out;
+}
+
 /** The `xmidt` commands of the README's quick start section (empty when there is none). */
 export function readmeXmidtCommands(): WalkthroughCommand[] {
-  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-  return readmeQuickStart(readme)
-    .map(parseXmidtLine)
-    .filter((c): c is WalkthroughCommand => c !== undefined);
+  return xmidtCommands(readmeQuickStart(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')));
 }
 
 /**
  * Rewrites a documented command for a system started with `portOffset`: every loopback URL
- * on a default port (6000–6699) gets the offset added, and `--target` points at `target`.
+ * on a default port (6000–6699) gets the offset added, `--target` points at `target`, and a
+ * command without `--url` gets `defaultUrls[<subcommand>]`.
  */
 export function adaptCommand(
   cmd: WalkthroughCommand,
   portOffset: number,
   target: string,
+  defaultUrls: Readonly<Record<string, string>> = {},
 ): WalkthroughCommand {
   const args = cmd.args.map((arg, i) => {
     if (cmd.args[i - 1] === '--target') return target;
@@ -121,5 +142,11 @@ export function adaptCommand(
       (_m, host: string, port: string) => `${host}:${Number(port) + portOffset}`,
     );
   });
+  // A command relying on its default URL (the default port) is pointed at the offset one.
+  const sub = args[0];
+  const url = sub !== undefined ? defaultUrls[sub] : undefined;
+  if (url !== undefined && !args.some((a) => a === '--url' || a.startsWith('--url='))) {
+    args.push('--url', url);
+  }
   return { ...cmd, args };
 }

@@ -71,7 +71,14 @@ describe('quick start walkthrough', () => {
         .map(parseXmidtLine)
         .filter((c): c is WalkthroughCommand => c !== undefined);
     }
-    commands = commands.map((c) => adaptCommand(c, system.portOffset, `${receiver.url}/events`));
+    const defaultUrls = {
+      simulate: system.instance('petasos').url,
+      send: system.instance('scytale').url,
+      hooks: system.instance('caduceus').url,
+    };
+    commands = commands.map((c) =>
+      adaptCommand(c, system.portOffset, `${receiver.url}/events`, defaultUrls),
+    );
   });
 
   after(async () => {
