@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { jwtConfigSchema } from '@xmidt/auth';
+import { authConfigSchema, jwtConfigSchema } from '@xmidt/auth';
 import { discoveryConfigSchema } from '@xmidt/discovery';
 import type { DiscoveryConfig } from '@xmidt/discovery';
-import { durationSchema, listenerSchema } from '@xmidt/runtime';
+import { durationSchema, listenerSchema, logSchema } from '@xmidt/runtime';
 import type { ListenerConfig } from '@xmidt/runtime';
 
 /** A Go duration string ('45s', '2m') or a number of seconds. */
@@ -19,10 +19,9 @@ export const talariaConfigSchema = Type.Object({
     description:
       'URL this instance advertises (registration, ring check). Empty: http://<primary.host>:<primary port>',
   }),
-  logLevel: Type.Union(
-    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-    { default: 'info' },
-  ),
+  log: logSchema(),
+  /** Who may call the API (/device/send, /devices, /stat): Basic and/or JWT. Empty: open. */
+  auth: authConfigSchema,
   primary: listenerSchema({ port: 6200 }),
   admin: listenerSchema({ port: 6201 }),
   deviceAuth: Type.Object(
@@ -109,10 +108,6 @@ export const talariaConfigSchema = Type.Object({
   ),
   inbound: Type.Object(
     {
-      authKey: Type.Array(Type.String(), {
-        default: [],
-        description: 'Basic credentials (base64 of user:pass, or user:pass) for the API',
-      }),
       timeout: duration('120s', '/device/send deadline'),
       devicesCacheTtl: duration('10s', 'how long GET /devices output is reused'),
       maxBodyBytes: Type.Integer({ default: 1024 * 1024, minimum: 1024 }),

@@ -2,8 +2,7 @@ import { hostname } from 'node:os';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
-import { createBasicAuthenticator, createJwtAuthenticator } from '@xmidt/auth';
-import type { Authenticator } from '@xmidt/auth';
+import { authenticatorFromConfig, createJwtAuthenticator } from '@xmidt/auth';
 import { ServiceRings, createDiscovery, normalizeInstanceUrl } from '@xmidt/discovery';
 import type { Discovery, Registration } from '@xmidt/discovery';
 import type { HashRing } from '@xmidt/hashring';
@@ -58,11 +57,6 @@ function rfc822(d: Date): string {
   return `${p(d.getUTCDate())} ${months[d.getUTCMonth()]} ${p(d.getUTCFullYear() % 100)} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())} UTC`;
 }
 
-function basicFromKeys(keys: readonly string[]): Authenticator | undefined {
-  if (keys.length === 0) return undefined;
-  return createBasicAuthenticator(keys);
-}
-
 /** `deviceAuth`: Bearer JWTs verified with the configured key source. */
 function deviceAuthFrom(config: TalariaConfig): DeviceAuth {
   const { jwt, failOpen } = config.deviceAuth;
@@ -70,7 +64,7 @@ function deviceAuthFrom(config: TalariaConfig): DeviceAuth {
 }
 
 export function createTalaria(config: TalariaConfig, opts: TalariaOptions = {}): Talaria {
-  const logger = opts.logger ?? createLogger({ service: 'talaria', level: config.logLevel });
+  const logger = opts.logger ?? createLogger({ service: 'talaria', level: config.log.level });
   const dm = config.device.manager;
   const out = config.device.outbound;
   const runtime = new ServiceRuntime({
@@ -171,7 +165,7 @@ export function createTalaria(config: TalariaConfig, opts: TalariaOptions = {}):
       registry,
       gate,
       metrics,
-      apiAuth: basicFromKeys(config.inbound.authKey),
+      apiAuth: authenticatorFromConfig(config.auth),
       sendTimeoutMs: parseDuration(config.inbound.timeout),
       devicesCacheTtlMs: parseDuration(config.inbound.devicesCacheTtl),
       maxBodyBytes: config.inbound.maxBodyBytes,

@@ -11,7 +11,8 @@ const ID = 'mac:112233445566';
 
 before(async () => {
   t = await startTalaria({
-    inbound: { authKey: [Buffer.from('user:pass').toString('base64')], timeout: '700ms' },
+    auth: { basic: [Buffer.from('user:pass').toString('base64')] },
+    inbound: { timeout: '700ms' },
   });
   d = await connectDevice(t.ws, ID);
   // play Parodus: answer every request with the same transaction uuid, unless told not to

@@ -17,9 +17,3 @@ export const SERVICE_SCHEMAS: Record<YamlService, TSchema> = {
   caduceus: caduceusConfigSchema,
   themis: themisConfigSchema,
 };
-
-/** Whether an object schema declares `key` at its top level. */
-export function schemaHasKey(schema: TSchema, key: string): boolean {
-  const props = (schema as { properties?: Record<string, unknown> }).properties;
-  return props !== undefined && key in props;
-}

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { LogLevel } from '@xmidt/runtime';
 import { DEFAULT_PORTS, INSTANCE_STRIDE } from './ports.js';
-import { SERVICE_SCHEMAS, schemaHasKey, type YamlService } from './service-schemas.js';
+import type { YamlService } from './service-schemas.js';
 
 export type SystemMode = 'start' | 'cluster';
 
@@ -215,7 +215,6 @@ interface TalariaPlan {
  * to Caduceus' notify endpoint with the same credentials.
  */
 function talariaConfig(t: TalariaPlan): Record<string, unknown> {
-  const schema = SERVICE_SCHEMAS.talaria;
   const config: Record<string, unknown> = {
     url: t.url,
     primary: listener(t.primary),
@@ -223,17 +222,9 @@ function talariaConfig(t: TalariaPlan): Record<string, unknown> {
     discovery: t.discovery,
     ring: { nodeName: t.nodeName },
   };
-  // The keys below follow the schema Talaria ships: the device and API authentication
-  // blocks moved from `failOpen` / `inbound.authKey` to `deviceAuth` / `auth`.
-  if (schemaHasKey(schema, 'logLevel')) config['logLevel'] = t.logLevel;
-  else config['log'] = { level: t.logLevel };
-  if (schemaHasKey(schema, 'deviceAuth')) {
-    config['deviceAuth'] = { failOpen: true, jwt: { keysUrl: t.keysUrl } };
-  } else {
-    config['failOpen'] = true;
-  }
-  if (schemaHasKey(schema, 'auth')) config['auth'] = { basic: [t.apiAuth] };
-  else config['inbound'] = { authKey: [t.apiAuth] };
+  config['log'] = { level: t.logLevel };
+  config['deviceAuth'] = { failOpen: true, jwt: { keysUrl: t.keysUrl } };
+  config['auth'] = { basic: [t.apiAuth] };
   config['device'] = {
     outbound: {
       eventEndpoints: { default: t.notify },
