@@ -9,18 +9,31 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const groups = new Set<number>();
 let exitHookInstalled = false;
 
+function killAllGroups(): void {
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const pgid of groups) {
-      try {
-        process.kill(-pgid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
+  process.on('exit', killAllGroups);
+  // A signal ends node without 'exit': the detached groups would outlive the test.
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    process.once(signal, () => {
+      killAllGroups();
+      process.exit(code);
+    });
+  }
 }
 
 export interface ManagedProcessOptions {
