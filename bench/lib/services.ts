@@ -138,7 +138,7 @@ export async function startTalariaService(o: TalariaOptions = {}): Promise<Servi
   return startService(
     'talaria',
     () => [
-      `logLevel: ${o.logLevel ?? 'info'}`,
+      `log: { level: ${o.logLevel ?? 'info'} }`,
       `url: ${url}`,
       `primary: { host: ${host}, port: ${port}, backlog: 4096 }`,
       'admin: { host: 127.0.0.1, port: 0 }',
@@ -146,7 +146,7 @@ export async function startTalariaService(o: TalariaOptions = {}): Promise<Servi
       ...(o.jwtKeysUrl
         ? ['deviceAuth:', `  jwt: { keysUrl: '${o.jwtKeysUrl}', algorithms: [RS256] }`]
         : []),
-      'inbound: { authKey: [ "bench:bench" ] }',
+      'auth: { basic: [ "bench:bench" ] }',
       'device:',
       '  manager:',
       '    maxDevices: 1000000',

@@ -28,7 +28,7 @@ export async function startTalaria(
   writeFileSync(
     config,
     [
-      `logLevel: ${opts.logLevel ?? 'info'}`,
+      `log: { level: ${opts.logLevel ?? 'info'} }`,
       `url: ${url}`,
       `primary: { host: 127.0.0.1, port: ${port} }`,
       'admin: { host: 127.0.0.1, port: 0 }',
