@@ -108,12 +108,30 @@ export interface ParodusProcess {
   localUrl: string;
 }
 
+export interface ParodusOptions {
+  mac?: string;
+  /** `--token-server-url <issuer>/issue --partner-id <partnerId>`: connect with a Themis token. */
+  token?: { issuerUrl: string; partnerId: string };
+}
+
 /**
  * Runs our Parodus agent as a real process (`services/parodus/src/main.ts`), connecting to
  * `url` (Petasos) with its local bus on a free loopback port.
  */
-export async function startParodus(url: string, mac = randomMac()): Promise<ParodusProcess> {
+export async function startParodus(
+  url: string,
+  options: ParodusOptions = {},
+): Promise<ParodusProcess> {
+  const mac = options.mac ?? randomMac();
   const localUrl = `tcp://127.0.0.1:${await freePort()}`;
+  const token = options.token
+    ? [
+        '--token-server-url',
+        `${options.token.issuerUrl}/issue`,
+        '--partner-id',
+        options.token.partnerId,
+      ]
+    : [];
   const proc = new ManagedProcess({
     args: [
       '--import',
@@ -133,6 +151,7 @@ export async function startParodus(url: string, mac = randomMac()): Promise<Paro
       '2',
       '--parodus-local-url',
       localUrl,
+      ...token,
     ],
   });
   return { process: proc, mac, deviceId: `mac:${mac}`, localUrl };

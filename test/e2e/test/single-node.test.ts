@@ -107,6 +107,58 @@ describe('xmidt start: one instance of each service', () => {
     assert.equal(seen.length, before);
   });
 
+  test('an event from a libparodus service goes up through the Parodus agent to a signed webhook', async (t) => {
+    const receiver = await WebhookReceiver.start();
+    t.after(() => receiver.close());
+    const agent = await startParodus(system.instance('petasos').url, {
+      token: { issuerUrl: system.instance('themis').issuer!, partnerId: PARTNER },
+    });
+    t.after(() => agent.process.stop(5000));
+    const secret = `s-${randomUUID()}`;
+    const reg = await registerHook(
+      system.instance('caduceus').url,
+      system.authorization,
+      {
+        config: { url: `${receiver.url}/agent`, content_type: 'application/msgpack', secret },
+        events: ['e2e-local/.*', 'device-status/.*/online'],
+        matcher: { device_id: [agent.deviceId] },
+        duration: '5m',
+      },
+      [PARTNER],
+    );
+    assert.equal(reg.status, 200, reg.body.toString());
+    const service = await LibParodus.connect({
+      serviceName: 'telemetry',
+      parodusUrl: agent.localUrl,
+      clientUrl: 'tcp://127.0.0.1:0',
+      authTimeoutMs: 30_000,
+    });
+    t.after(() => service.close());
+    // The agent is connected once its online event arrives (it carries the token's partner).
+    await receiver
+      .waitForEvent(new RegExp(`^event:device-status/${agent.deviceId}/online$`), 40_000)
+      .catch((err: unknown) => {
+        throw new Error(`${String(err)}\nparodus output:\n${agent.process.output()}`);
+      });
+
+    const payload = Buffer.from(JSON.stringify({ uptime: 7 }), 'utf8');
+    await service.send({
+      msgType: MessageType.SimpleEvent,
+      source: `${agent.deviceId}/telemetry`,
+      dest: `event:e2e-local/${agent.deviceId}/uptime`,
+      contentType: 'application/json',
+      payload,
+    });
+    const delivery = await receiver.waitForEvent(
+      new RegExp(`^event:e2e-local/${agent.deviceId}/uptime$`),
+    );
+    const msg = deliveredMessage(delivery);
+    assert.equal(msg.source, `${agent.deviceId}/telemetry`);
+    assert.deepEqual(Buffer.from(msg.payload ?? []), payload);
+    assert.deepEqual(msg.partnerIds, [PARTNER]);
+    assert.equal(delivery.headers['x-webpa-signature'], webpaSignature(secret, delivery.body));
+  });
+
   test('device events, online and offline reach a signed webhook registered at Caduceus', async (t) => {
     const receiver = await WebhookReceiver.start();
     t.after(() => receiver.close());
