@@ -80,6 +80,7 @@ export function envName(service: string, path: string): string {
 /** camelCase / kebab-case key segment -> UPPER_SNAKE (`pingPeriod` -> `PING_PERIOD`). */
 export function snakeUpper(key: string): string {
   return key
+    .replace(/([A-Z]{2,})s(?=[A-Z]|$)/g, '$1S') // plural acronyms: partnerIDs, customPIDs, altURLs
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
     .replace(/[^A-Za-z0-9]+/g, '_')

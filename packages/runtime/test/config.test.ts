@@ -245,6 +245,10 @@ describe('env names', () => {
     assert.equal(snakeUpper('maxTLSVersion'), 'MAX_TLS_VERSION');
     assert.equal(snakeUpper('http2'), 'HTTP2');
     assert.equal(snakeUpper('cut-off'), 'CUT_OFF');
+    assert.equal(snakeUpper('disablePartnerIDs'), 'DISABLE_PARTNER_IDS');
+    assert.equal(snakeUpper('customPIDs'), 'CUSTOM_PIDS');
+    assert.equal(snakeUpper('altURLsFor'), 'ALT_URLS_FOR');
+    assert.equal(snakeUpper('IDs'), 'IDS');
     assert.equal(envName('talaria', 'device.pingPeriod'), 'TALARIA_DEVICE_PING_PERIOD');
     assert.equal(envName('all-in-one', 'a.b'), 'ALL_IN_ONE_A_B');
   });

@@ -15,15 +15,6 @@ import {
 } from '../src/walkthrough.js';
 import { deliveredMessage, WebhookReceiver } from '../src/webhook-receiver.js';
 
-/**
- * Known defect outside this suite: in `xmidt start` a device
- * without a token has no partner id and `xmidt hooks add` registers none, so Caduceus (as the
- * original) delivers the device's events to nobody. Set to false once the all-in-one config
- * delivers them (e.g. `sender.disablePartnerIDs`).
- */
-const SEE_EVENT_TODO: string | false =
-  'xmidt start: events of token-less devices reach no webhook (partner ids)';
-
 function find(commands: WalkthroughCommand[], ...words: string[]): WalkthroughCommand {
   const found = commands.find((c) => words.every((w, i) => c.args[i] === w));
   if (found === undefined) {
@@ -122,22 +113,18 @@ describe('quick start walkthrough', () => {
     assert.match(listed.stdout, new RegExp(receiver.url.replaceAll('.', '\\.')));
   });
 
-  test(
-    'the webhook added with xmidt hooks add sees an event',
-    { todo: SEE_EVENT_TODO },
-    async () => {
-      assert.ok(simulator, 'the walkthrough above ran');
-      // An event: one the simulator sends, else the device's offline event when it stops.
-      const any = await waitFor(() => receiver.deliveries[0], { timeoutMs: 5000 }).catch(
-        () => undefined,
-      );
-      if (any === undefined) {
-        await simulator.stop(10_000);
-        await receiver.waitForEvent(/^event:device-status\/mac:[0-9a-f]{12}\/offline$/, 20_000);
-      }
-      const first = receiver.deliveries[0];
-      assert.ok(first);
-      assert.match(deliveredMessage(first).dest ?? '', /^event:/);
-    },
-  );
+  test('the webhook added with xmidt hooks add sees an event', async () => {
+    assert.ok(simulator, 'the walkthrough above ran');
+    // An event: one the simulator sends, else the device's offline event when it stops.
+    const any = await waitFor(() => receiver.deliveries[0], { timeoutMs: 5000 }).catch(
+      () => undefined,
+    );
+    if (any === undefined) {
+      await simulator.stop(10_000);
+      await receiver.waitForEvent(/^event:device-status\/mac:[0-9a-f]{12}\/offline$/, 20_000);
+    }
+    const first = receiver.deliveries[0];
+    assert.ok(first);
+    assert.match(deliveredMessage(first).dest ?? '', /^event:/);
+  });
 });

@@ -16,6 +16,7 @@ Run a system on this machine:
 Use it:
   send                  send a device a WRP message through Scytale and print the reply
   hooks add|list|delete manage webhooks in Caduceus
+  hooks listen          a webhook receiver that prints the events it gets
   simulate              a fleet of simulated Parodus devices
 
 Run one service from its YAML:

@@ -118,6 +118,9 @@ export function planSystem(o: PlanOptions): PlannedInstance[] {
           url: { allowLoopback: true, allowIP: true, allowSpecialUseHosts: true },
         },
       };
+      // Devices here may connect without a token, so their events carry no partner id:
+      // deliver every event to every matching webhook regardless of partner ids.
+      caduceus['sender'] = { disablePartnerIDs: true };
     }
     out.push({
       service: 'caduceus',

@@ -36,7 +36,7 @@ describe('xmidt simulate through the real Petasos and Talaria', () => {
         primary: { host: '127.0.0.1', port: 0 },
         admin: { host: '127.0.0.1', port: 0 },
         discovery: { type: 'static', datacenter: 'dc1', static: { services: {} } },
-        inbound: { authKey: ['user:pass'] },
+        auth: { basic: ['user:pass'] },
       },
     });
     talaria = createTalaria(tcfg, { logger: silent });

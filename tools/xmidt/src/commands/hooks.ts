@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { apiAuthorization } from '../api-auth.js';
+import { runHooksListen } from './hooks-listen.js';
 
 const HELP = `xmidt hooks — manage webhook registrations in Caduceus
 
@@ -10,6 +11,7 @@ Usage:
                   [--failure-url URL]
   xmidt hooks list
   xmidt hooks delete --target URL
+  xmidt hooks listen [--port 9000] [--secret S]     (a receiver that prints events)
 
 Common options:
   --url URL          Caduceus base URL (default http://127.0.0.1:6000)
@@ -21,6 +23,7 @@ Common options:
 
 export async function runHooks(argv: readonly string[]): Promise<number> {
   const [action, ...rest] = argv;
+  if (action === 'listen') return runHooksListen(rest);
   if (action === undefined || action === '--help' || action === '-h' || action === 'help') {
     process.stdout.write(HELP);
     return action === undefined ? 2 : 0;
@@ -93,7 +96,9 @@ export async function runHooks(argv: readonly string[]): Promise<number> {
       path = `/api/v3/hook?url=${encodeURIComponent(values.target)}`;
       break;
     default:
-      process.stderr.write(`xmidt hooks: unknown action "${action}"; use add, list or delete\n`);
+      process.stderr.write(
+        `xmidt hooks: unknown action "${action}"; use add, list, delete or listen\n`,
+      );
       return 2;
   }
   const target = new URL(path, base);
