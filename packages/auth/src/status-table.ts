@@ -29,7 +29,7 @@ export function authErrorClass(code: AuthErrorCode): AuthErrorClass {
 /**
  * Which status each service answers, per API version. Rows are error classes (see
  * {@link authErrorClass}); the values follow the original servers, except where noted in
- * docs/compat/auth.md (Scytale's 500s for client errors are 401/403 here).
+ * docs/compatibility.md (Scytale's 500s for client errors are 401/403 here).
  */
 export const AUTH_STATUS_TABLE = {
   //                 missing invalid bad  unsupported unauthorized request
