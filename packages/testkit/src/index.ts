@@ -1,3 +1,9 @@
 export { startEtcd, ETCD_BINARY, type TestEtcd } from './etcd.js';
 export { freePort } from './free-port.js';
 export { waitFor } from './wait-for.js';
+export {
+  assertDocumented,
+  documentedOperations,
+  routedOperations,
+  type OperationsByListener,
+} from './openapi.js';

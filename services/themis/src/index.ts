@@ -1,11 +1,5 @@
 export { themisConfigSchema, DEFAULT_CLAIMS, type ThemisConfig } from './config.js';
-export {
-  createThemis,
-  type Themis,
-  type ThemisListener,
-  type ThemisOptions,
-  type ThemisPorts,
-} from './service.js';
+export { createThemis, type Themis, type ThemisOptions, type ThemisPorts } from './service.js';
 export { KeyStore, type KeyStoreOptions } from './key-store.js';
 export {
   ClaimsBuilder,

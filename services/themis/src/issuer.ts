@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ConfigError, parseDuration } from '@xmidt/runtime';
 import { ClaimsBuilder } from './claims.js';
@@ -53,10 +53,8 @@ export function buildIssuer(
   logger: Logger,
   keys: { active(): SigningKey },
   metrics: IssueMetrics,
-  onRoute?: (route: RouteOptions) => void,
 ): FastifyInstance {
   const app = createIssuerListener(config.servers.issuer, logger);
-  if (onRoute) app.addHook('onRoute', onRoute);
   registerIssueRoutes(app, {
     builder: createClaimsBuilder(config),
     keys,

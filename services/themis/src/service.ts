@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance, RouteOptions } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ConfigError, parseDuration, ServiceRuntime } from '@xmidt/runtime';
 import type { ThemisConfig } from './config.js';
@@ -12,17 +12,9 @@ import { registerKeyRoutes } from './routes/keys.js';
 import type { SigningKey } from './signer.js';
 
 /** The listeners of Themis, as named in `servers`. */
-export type ThemisListener = 'key' | 'issuer' | 'admin';
-
 export interface ThemisOptions {
   logger?: Logger;
   shutdownTimeoutMs?: number;
-  /**
-   * Told of every route the service registers, with its listener (fastify's onRoute hook,
-   * installed before the routes are added). The runtime's own admin routes (`/health`,
-   * `/ready`, `/metrics`) are added when the runtime is built, before this can be installed.
-   */
-  onRoute?: (listener: ThemisListener, route: RouteOptions) => void;
 }
 
 export interface ThemisPorts {
@@ -77,26 +69,15 @@ export async function createThemis(
     ...(opts.logger ? { logger: opts.logger } : {}),
     ...(opts.shutdownTimeoutMs !== undefined ? { shutdownTimeoutMs: opts.shutdownTimeoutMs } : {}),
   });
-  const onRoute = opts.onRoute;
-  if (onRoute) {
-    runtime.primary.addHook('onRoute', (route) => onRoute('key', route));
-    runtime.admin.addHook('onRoute', (route) => onRoute('admin', route));
-  }
   const metrics = createThemisMetrics(runtime.registry, keys);
   registerKeyRoutes(runtime.primary, keys);
 
   const inProcess = config.servers.issuer.workers <= 1;
   const issuer = inProcess
-    ? buildIssuer(
-        config,
-        runtime.logger,
-        keys,
-        {
-          issued: (alg, outcome) => metrics.issued.inc({ alg, outcome }),
-          trust: (t, reason) => metrics.trust.inc({ trust: String(t), reason }),
-        },
-        onRoute ? (route) => onRoute('issuer', route) : undefined,
-      )
+    ? buildIssuer(config, runtime.logger, keys, {
+        issued: (alg, outcome) => metrics.issued.inc({ alg, outcome }),
+        trust: (t, reason) => metrics.trust.inc({ trust: String(t), reason }),
+      })
     : undefined;
   const workers = inProcess
     ? undefined

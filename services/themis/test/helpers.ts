@@ -7,7 +7,6 @@ import {
   createThemis,
   themisConfigSchema,
   type Themis,
-  type ThemisOptions,
   type ThemisPorts,
 } from '../src/index.js';
 
@@ -19,7 +18,6 @@ export function tempDir(prefix = 'themis-test-'): { dir: string; remove(): void 
 /** Themis in-process on loopback port 0 with the given config overrides. */
 export async function startThemis(
   overrides: Record<string, unknown>,
-  options: Pick<ThemisOptions, 'onRoute'> = {},
 ): Promise<{ themis: Themis; ports: ThemisPorts; stop(): Promise<void> }> {
   const listeners = {
     key: { host: '127.0.0.1', port: 0 },
@@ -41,7 +39,6 @@ export async function startThemis(
   const themis = await createThemis(config, {
     logger: createLogger({ service: 'themis', level: 'silent' }),
     shutdownTimeoutMs: 2000,
-    ...options,
   });
   const ports = await themis.start();
   return { themis, ports, stop: () => themis.stop() };
