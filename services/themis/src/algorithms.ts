@@ -6,22 +6,15 @@ import {
   type SignPrivateKeyInput,
 } from 'node:crypto';
 import { promisify } from 'node:util';
+import { ASYMMETRIC_ALGORITHMS } from '@xmidt/auth';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-/** Signing algorithms Themis can use. HMAC is deliberately absent: its key would be published. */
-export const SIGNING_ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-] as const;
+/**
+ * Signing algorithms Themis can use: exactly those every verifier accepts. HMAC is absent:
+ * its key would be published.
+ */
+export const SIGNING_ALGORITHMS = ASYMMETRIC_ALGORITHMS;
 export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
 
 export function isSigningAlgorithm(alg: string): alg is SigningAlgorithm {
