@@ -7,3 +7,4 @@ export {
   routedOperations,
   type OperationsByListener,
 } from './openapi.js';
+export { issueCert, openssl, selfSigned, type CertOptions } from './pki.js';

@@ -1,14 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, loadConfig } from '@xmidt/runtime';
-import {
-  createThemis,
-  themisConfigSchema,
-  type Themis,
-  type ThemisPorts,
-} from '../src/index.js';
+import { createThemis, themisConfigSchema, type Themis, type ThemisPorts } from '../src/index.js';
 
 export function tempDir(prefix = 'themis-test-'): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -42,10 +36,6 @@ export async function startThemis(
   });
   const ports = await themis.start();
   return { themis, ports, stop: () => themis.stop() };
-}
-
-export function openssl(cwd: string, ...args: string[]): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,8 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TrustEvaluator } from '../src/index.js';
-import { openssl, startThemis, tempDir } from './helpers.js';
+import { issueCert, selfSigned } from '@xmidt/testkit';
+import { startThemis, tempDir } from './helpers.js';
 
 const LEVELS = {
   noCertificates: 10,
@@ -17,100 +18,18 @@ const LEVELS = {
 
 /** Test PKI: a device CA, a server cert, a device cert from the CA, a self-signed rogue cert. */
 function makePki(dir: string): void {
-  const ca = [
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ];
-  openssl(
-    dir,
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '3650',
-    '-subj',
-    '/CN=Test Device CA',
-    ...ca,
-  );
-  openssl(
-    dir,
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'other-ca.key',
-    '-out',
-    'other-ca.pem',
-    '-days',
-    '3650',
-    '-subj',
-    '/CN=Other CA',
-    ...ca,
-  );
-  const leaf = (name: string, cn: string, signer: string, days: string, ext?: string) => {
-    openssl(
-      dir,
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      `/CN=${cn}`,
-    );
-    const args = [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${signer}.pem`,
-      '-CAkey',
-      `${signer}.key`,
-      '-CAcreateserial',
-      '-out',
-      `${name}.pem`,
-      '-days',
-      days,
-    ];
-    if (ext) {
-      writeFileSync(join(dir, `${name}.ext`), ext);
-      args.push('-extfile', `${name}.ext`);
-    }
-    openssl(dir, ...args);
-  };
-  leaf('server', 'localhost', 'ca', '30', 'subjectAltName=IP:127.0.0.1\n');
-  leaf('device', 'mac:112233445566', 'ca', '1');
-  leaf('foreign', 'mac:665544332211', 'other-ca', '30');
-  openssl(
-    dir,
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'rogue.key',
-    '-out',
-    'rogue.pem',
-    '-days',
-    '30',
-    '-subj',
-    '/CN=Test Device CA',
-  );
+  selfSigned(dir, 'ca', { key: 'rsa', days: 3650, cn: 'Test Device CA' });
+  selfSigned(dir, 'other-ca', { key: 'rsa', days: 3650, cn: 'Other CA' });
+  issueCert(dir, 'server', 'ca', {
+    key: 'rsa',
+    cn: 'localhost',
+    days: 30,
+    ext: 'subjectAltName=IP:127.0.0.1\n',
+  });
+  issueCert(dir, 'device', 'ca', { key: 'rsa', cn: 'mac:112233445566', days: 1 });
+  issueCert(dir, 'foreign', 'other-ca', { key: 'rsa', cn: 'mac:665544332211', days: 30 });
+  // a self-signed leaf claiming the CA's name
+  selfSigned(dir, 'rogue', { key: 'rsa', days: 30, cn: 'Test Device CA', ca: false });
   // the rogue leaf with the genuine CA certificate appended to its chain
   writeFileSync(
     join(dir, 'rogue-chain.pem'),
