@@ -4,7 +4,6 @@ import type { Authenticator } from '@xmidt/auth';
 import { decodeMsgpack, MessageType, WrpError, type Message } from '@xmidt/wrp';
 import { replyAuthError } from './auth-status.js';
 import type { Intake } from './intake.js';
-import { eventType } from './matcher.js';
 import type { CaduceusMetrics } from './metrics.js';
 import { OutboundEvent } from './outbound-event.js';
 
@@ -57,6 +56,23 @@ function isUtf8Error(err: unknown): boolean {
  */
 export function registerNotifyRoutes(app: FastifyInstance, deps: NotifyRouteDeps): void {
   const { intake, metrics } = deps;
+  // labelled children per event type, so a request does not hash its labels (bounded)
+  const byEvent = new Map<
+    string,
+    { latency: { observe(v: number): void }; count: { inc(): void } }
+  >();
+  const forEvent = (event: string) => {
+    let c = byEvent.get(event);
+    if (!c) {
+      if (byEvent.size >= 1000) byEvent.clear();
+      c = {
+        latency: metrics.incomingLatency.labels({ event }),
+        count: metrics.incomingEventType.labels({ event }),
+      };
+      byEvent.set(event, c);
+    }
+    return c;
+  };
 
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -87,10 +103,7 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: NotifyRouteDeps
           const started = performance.now();
           reply.raw.once('close', () => {
             if (state.slot && !state.handed) intake.release();
-            metrics.incomingLatency.observe(
-              { event: state.event },
-              (performance.now() - started) / 1000,
-            );
+            forEvent(state.event).latency.observe((performance.now() - started) / 1000);
           });
           if (deps.authenticator) {
             try {
@@ -150,8 +163,8 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: NotifyRouteDeps
             if (deps.customPIDs.length > 0) msg.partnerIds = [...deps.customPIDs];
           }
           const ev = new OutboundEvent(msg);
-          state.event = eventType(msg.dest);
-          metrics.incomingEventType.inc({ event: ev.eventType });
+          state.event = ev.eventType;
+          forEvent(ev.eventType).count.inc();
           state.handed = true;
           intake.push(ev);
           return text(reply, 202, 'Request placed on to queue.\n');

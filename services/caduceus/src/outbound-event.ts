@@ -111,8 +111,35 @@ function byteString(v: string): string {
   return NON_ASCII.test(c) ? Buffer.from(c, 'utf8').toString('latin1') : c;
 }
 
-/** A copy of the message whose header-borne strings hold no control characters. */
+const unsafe = (v: string | undefined): boolean => v !== undefined && UNSAFE.test(v);
+
+/** Whether any header-borne string of the message holds a control character. */
+function needsCleaning(m: Message): boolean {
+  if (
+    unsafe(m.source) ||
+    unsafe(m.dest) ||
+    unsafe(m.transactionUuid) ||
+    unsafe(m.accept) ||
+    unsafe(m.path) ||
+    unsafe(m.sessionId) ||
+    unsafe(m.serviceName) ||
+    unsafe(m.url) ||
+    unsafe(m.contentType)
+  )
+    return true;
+  if (m.headers?.some(unsafe) || m.partnerIds?.some(unsafe)) return true;
+  if (m.metadata) {
+    for (const k of Object.keys(m.metadata)) if (unsafe(k) || unsafe(m.metadata[k])) return true;
+  }
+  return false;
+}
+
+/**
+ * The message itself when its header-borne strings hold no control characters (the usual
+ * case), else a copy without them.
+ */
 function headerSafe(m: Message): Message {
+  if (!needsCleaning(m)) return m;
   const out: Message = { ...m };
   out.source = cleanOpt(m.source);
   out.dest = cleanOpt(m.dest);

@@ -131,12 +131,17 @@ export function createCaduceus(config: CaduceusConfig, opts: CaduceusOptions = {
   const intake = new Intake(config.intake.maxOutstanding, (ev) => senders.fanOut(ev), metrics);
 
   const startTime = rfc822(new Date());
-  runtime.primary.addHook('onRequest', async (_req, reply) => {
-    reply.header('X-Caduceus-Build', config.build);
-    reply.header('X-Caduceus-Server', config.server);
-    reply.header('X-Caduceus-Region', config.region);
-    reply.header('X-Caduceus-Flavor', config.flavor);
-    reply.header('X-Caduceus-Start-Time', startTime);
+  const identity = {
+    'X-Caduceus-Build': config.build,
+    'X-Caduceus-Server': config.server,
+    'X-Caduceus-Region': config.region,
+    'X-Caduceus-Flavor': config.flavor,
+    'X-Caduceus-Start-Time': startTime,
+  };
+  // a callback hook: no promise per request
+  runtime.primary.addHook('onRequest', (_req, reply, done) => {
+    reply.headers(identity);
+    done();
   });
   registerNotifyRoutes(runtime.primary, {
     authenticator,

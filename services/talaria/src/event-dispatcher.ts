@@ -1,4 +1,4 @@
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { Message } from '@xmidt/wrp';
 import type { TalariaMetrics } from './metrics.js';
@@ -19,12 +19,29 @@ export interface OutboundConfig {
   allowedSchemes: string[];
 }
 
+/** Where one event goes: the pool key and the request path, parsed once per endpoint. */
+interface Target {
+  origin: string;
+  path: string;
+}
+
 interface Job {
-  url: URL;
+  target: Target;
   body: Buffer;
   scheme: string;
   deadline: number;
 }
+
+/** A labelled child of a counter or histogram, kept so the hot path does not hash labels. */
+interface Inc {
+  inc(): void;
+}
+interface Observe {
+  observe(v: number): void;
+}
+
+/** Response bytes read before the connection is dropped (the body is discarded). */
+const MAX_RESPONSE_BYTES = 64 * 1024;
 
 const RETRY_STATUS = (s: number): boolean => s === 408 || s === 429 || s >= 500;
 
@@ -60,7 +77,10 @@ export class EventDispatcher {
   private head = 0;
   private readonly idle: Array<() => void> = [];
   private readonly pools = new Map<string, Pool>();
-  private readonly endpoints = new Map<string, string[]>();
+  /** Event type -> targets; `undefined` stands for an endpoint that is not a URL. */
+  private readonly endpoints = new Map<string, (Target | undefined)[]>();
+  private readonly headers: string[];
+  private readonly labelled = new Map<string, Inc | Observe>();
   private workers: Promise<void>[] = [];
   private stopped = false;
   private readonly sleepers = new Set<() => void>();
@@ -71,11 +91,11 @@ export class EventDispatcher {
     private readonly logger: Logger,
   ) {
     for (const [k, v] of Object.entries(cfg.eventEndpoints)) {
-      this.endpoints.set(
-        k.toLowerCase(),
-        (Array.isArray(v) ? v : [v]).filter((u) => u !== ''),
-      );
+      const urls = (Array.isArray(v) ? v : [v]).filter((u) => u !== '');
+      this.endpoints.set(k.toLowerCase(), urls.map(parseTarget));
     }
+    this.headers = ['content-type', 'application/msgpack'];
+    if (cfg.authKey) this.headers.push('authorization', `Basic ${cfg.authKey}`);
   }
 
   get queueLength(): number {
@@ -119,7 +139,10 @@ export class EventDispatcher {
         this.drop('event', 'message_dropped', 'no_endpoint_configured_for_event');
         return;
       }
-      for (const u of urls) this.enqueue(u, body, 'event');
+      for (const t of urls) {
+        if (t) this.enqueueTarget(t, body, 'event');
+        else this.drop('event', 'message_dropped', 'malformed_http_request');
+      }
       return;
     }
     if (scheme === 'dns') {
@@ -136,36 +159,42 @@ export class EventDispatcher {
         this.drop('dns', 'message_dropped', 'url_scheme_not_allowed');
         return;
       }
-      this.enqueueUrl(url, body, 'dns');
+      this.enqueueTarget({ origin: url.origin, path: url.pathname + url.search }, body, 'dns');
       return;
     }
     this.drop('unknown', 'message_dropped', 'unroutable_destination');
   }
 
-  private enqueue(u: string, body: Buffer, scheme: string): void {
-    let url: URL;
-    try {
-      url = new URL(u);
-    } catch {
-      this.drop(scheme, 'message_dropped', 'malformed_http_request');
-      return;
-    }
-    this.enqueueUrl(url, body, scheme);
-  }
-
-  private enqueueUrl(url: URL, body: Buffer, scheme: string): void {
+  private enqueueTarget(target: Target, body: Buffer, scheme: string): void {
     if (this.stopped || this.queueLength >= this.cfg.outboundQueueSize) {
       this.drop(scheme, 'message_dropped', 'full outbound queue');
       return;
     }
-    this.queue.push({ url, body, scheme, deadline: Date.now() + this.cfg.requestTimeoutMs });
+    this.queue.push({ target, body, scheme, deadline: Date.now() + this.cfg.requestTimeoutMs });
     this.metrics.outboundQueueSize.set(this.queueLength);
     this.idle.pop()?.();
   }
 
   private drop(scheme: string, code: string, reason: string): void {
     this.metrics.outboundDropped.inc({ scheme, code, reason });
-    this.metrics.totalOutboundEvents.inc({ scheme, reason, outcome: 'failure' });
+    this.total(scheme, reason, 'failure').inc();
+  }
+
+  /** The labelled child of a metric, cached (label values come from small fixed sets). */
+  private child<T extends Inc | Observe>(key: string, make: () => T): T {
+    let c = this.labelled.get(key) as T | undefined;
+    if (!c) {
+      if (this.labelled.size > 1000) this.labelled.clear();
+      c = make();
+      this.labelled.set(key, c);
+    }
+    return c;
+  }
+
+  private total(scheme: string, reason: string, outcome: string): Inc {
+    return this.child(`t\0${scheme}\0${reason}\0${outcome}`, () =>
+      this.metrics.totalOutboundEvents.labels({ scheme, reason, outcome }),
+    );
   }
 
   private take(): Job | undefined {
@@ -197,23 +226,21 @@ export class EventDispatcher {
     }
   }
 
-  private pool(url: URL): Pool {
-    let p = this.pools.get(url.origin);
+  private pool(origin: string): Pool {
+    let p = this.pools.get(origin);
     if (!p) {
-      p = new Pool(url.origin, {
+      p = new Pool(origin, {
         connections: this.cfg.maxConnectionsPerHost,
         keepAliveTimeout: 60_000,
         headersTimeout: this.cfg.clientTimeoutMs,
         bodyTimeout: this.cfg.clientTimeoutMs,
       });
-      this.pools.set(url.origin, p);
+      this.pools.set(origin, p);
     }
     return p;
   }
 
   private async deliver(job: Job): Promise<void> {
-    const headers: Record<string, string> = { 'content-type': 'application/msgpack' };
-    if (this.cfg.authKey) headers.authorization = `Basic ${this.cfg.authKey}`;
     for (let attempt = 0; ; attempt++) {
       if (Date.now() > job.deadline) {
         this.drop(job.scheme, 'message_dropped', 'context_deadline_exceeded');
@@ -224,14 +251,12 @@ export class EventDispatcher {
       let reason: string;
       this.metrics.outboundInflight.inc();
       try {
-        const res = await this.pool(job.url).request({
-          path: job.url.pathname + job.url.search,
-          method: this.cfg.method as 'POST',
-          headers,
+        status = await send(this.pool(job.target.origin), {
+          path: job.target.path,
+          method: this.cfg.method,
+          headers: this.headers,
           body: job.body,
         });
-        status = res.statusCode;
-        await res.body.dump();
         reason = status >= 200 && status < 300 ? 'no_err' : 'non202';
       } catch (err) {
         reason = transportReason(err);
@@ -240,10 +265,15 @@ export class EventDispatcher {
       }
       const code = status ? String(status) : 'message_dropped';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.metrics.outboundRequests.inc({ scheme: job.scheme, code, reason });
-      this.metrics.outboundRequestDuration.observe({ scheme: job.scheme, code, reason }, seconds);
+      const labels = `${job.scheme}\0${code}\0${reason}`;
+      this.child(`r\0${labels}`, () =>
+        this.metrics.outboundRequests.labels({ scheme: job.scheme, code, reason }),
+      ).inc();
+      this.child(`d\0${labels}`, () =>
+        this.metrics.outboundRequestDuration.labels({ scheme: job.scheme, code, reason }),
+      ).observe(seconds);
       if (reason === 'no_err') {
-        this.metrics.totalOutboundEvents.inc({ scheme: job.scheme, reason, outcome: 'success' });
+        this.total(job.scheme, reason, 'success').inc();
         return;
       }
       const retryable = status === 0 || RETRY_STATUS(status);
@@ -273,6 +303,64 @@ export class EventDispatcher {
       this.sleepers.add(done);
     });
   }
+}
+
+function parseTarget(u: string): Target | undefined {
+  try {
+    const url = new URL(u);
+    return { origin: url.origin, path: url.pathname + url.search };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One request through the pool, resolving with the status once the response has been read
+ * and discarded: the dispatch handler interface, so no body stream is made per response.
+ * Rejects with the transport error (undici error codes).
+ */
+function send(
+  pool: Dispatcher,
+  req: { path: string; method: string; headers: string[]; body: Buffer },
+): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let status = 0;
+    let read = 0;
+    let abort: ((err?: Error) => void) | undefined;
+    pool.dispatch(
+      {
+        path: req.path,
+        method: req.method as Dispatcher.HttpMethod,
+        headers: req.headers,
+        body: req.body,
+      },
+      {
+        onConnect(abortFn) {
+          abort = abortFn;
+        },
+        onHeaders(statusCode) {
+          status = statusCode;
+          return true;
+        },
+        onData(chunk) {
+          read += chunk.length;
+          if (read > MAX_RESPONSE_BYTES) {
+            // the status is known: stop reading an oversized answer
+            abort?.(new Error('response body too large'));
+            return false;
+          }
+          return true;
+        },
+        onComplete() {
+          resolve(status);
+        },
+        onError(err) {
+          if (status !== 0 && read > MAX_RESPONSE_BYTES) resolve(status);
+          else reject(err);
+        },
+      },
+    );
+  });
 }
 
 function delay(ms: number): Promise<void> {
