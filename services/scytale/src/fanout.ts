@@ -1,5 +1,6 @@
 import { Agent } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { ScytaleMetrics } from './metrics.js';
 
 export interface FanoutOptions {
@@ -41,7 +42,8 @@ interface EndpointResult {
   headers: IncomingHttpHeaders;
   body: Buffer;
   error?: string;
-  started: Date;
+  /** ISO 8601 time the request started. */
+  started: string;
   durationMs: number;
 }
 
@@ -64,8 +66,42 @@ function passThrough(r: EndpointResult): Record<string, string | string[]> {
   return out;
 }
 
+const NEEDS_ESCAPE = /["\\\r\n]/;
+
 function quote(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return `"${s}"`;
   return `"${s.replace(/["\\]/g, '\\$&').replace(/[\r\n]/g, ' ')}"`;
+}
+
+/** Why the losers of a settled fan-out are cancelled (their results are ignored). */
+const SETTLED = new Error('fan-out settled');
+
+/** The reason endpoint requests still outstanding at the client timeout are aborted with. */
+function clientTimeoutReason(): Error {
+  return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+}
+
+/** Reads a response body of at most `max` bytes; a longer one is destroyed (ResponseTooLarge). */
+function readBounded(body: Readable, max: number): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    body.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        body.destroy();
+        reject(new ResponseTooLarge('response body too large'));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    body.once('error', reject);
+    body.once('end', () => {
+      if (chunks.length === 0) resolve(EMPTY);
+      else if (chunks.length === 1) resolve(chunks[0] as Buffer);
+      else resolve(Buffer.concat(chunks, size));
+    });
+  });
 }
 
 /**
@@ -125,10 +161,18 @@ export class Fanout {
     }
   }
 
+  /**
+   * One AbortController and at most two timers per fan-out, whatever the number of endpoints:
+   * the client timeout starts with the fan-out, so one timer covers every endpoint request, and
+   * the controller is aborted only when something is still outstanding (losers, timeouts). A
+   * successful single-endpoint fan-out never aborts (an abort builds an exception and runs
+   * every listener, which cost more than the rest of the round trip's fan-out work).
+   */
   #race(urls: readonly string[], req: OutboundRequest): Promise<FanoutResponse> {
     const all = new AbortController();
     const headers: Record<string, string> = { ...req.headers };
     if (this.#opts.authorization) headers.authorization = this.#opts.authorization;
+    const { fanoutTimeoutMs, clientTimeoutMs } = this.#opts;
     return new Promise<FanoutResponse>((resolve) => {
       let settled = false;
       let pending = urls.length;
@@ -138,23 +182,30 @@ export class Fanout {
       const finish = (res: FanoutResponse): void => {
         settled = true;
         clearTimeout(timer);
-        all.abort();
-        if (spans.length) res.headers['x-xmidt-span'] = [...spans];
-        if (errors.length) res.headers['x-xmidt-error'] = [...errors];
+        if (clientTimer !== undefined) clearTimeout(clientTimer);
+        // cancel whatever is still outstanding (losers, hung endpoints)
+        if (pending > 0) all.abort(SETTLED);
+        if (spans.length) res.headers['x-xmidt-span'] = spans;
+        if (errors.length) res.headers['x-xmidt-error'] = errors;
         resolve(res);
       };
       const timer = setTimeout(() => {
         if (settled) return;
         // nothing below 400 in time: the timeout answer wins, empty body
         finish({ status: 504, headers: {}, body: EMPTY, reason: 'timeout' });
-      }, this.#opts.fanoutTimeoutMs);
+      }, fanoutTimeoutMs);
+      // every endpoint request started now: their common deadline; each counts as 504
+      const clientTimer =
+        clientTimeoutMs < fanoutTimeoutMs
+          ? setTimeout(() => {
+              if (!settled && pending > 0) all.abort(clientTimeoutReason());
+            }, clientTimeoutMs)
+          : undefined;
       for (const url of urls) {
         void this.#one(url, req, headers, all.signal).then((r) => {
           this.#opts.metrics?.endpointRequests.labels(String(r.status)).inc();
           if (settled) return;
-          spans.push(
-            `${quote(r.url)},${quote(r.started.toISOString())},${quote(`${r.durationMs}ms`)}`,
-          );
+          spans.push(`${quote(r.url)},${quote(r.started)},${quote(`${r.durationMs}ms`)}`);
           if (r.error !== undefined) errors.push(`${quote(r.url)},,${quote(r.error)}`);
           pending--;
           if (r.status < 400) {
@@ -173,18 +224,10 @@ export class Fanout {
     url: string,
     req: OutboundRequest,
     headers: Record<string, string>,
-    all: AbortSignal,
+    signal: AbortSignal,
   ): Promise<EndpointResult> {
-    const started = new Date();
+    const started = new Date().toISOString();
     const t0 = performance.now();
-    const own = AbortSignal.timeout(this.#opts.clientTimeoutMs);
-    const signal = AbortSignal.any([all, own]);
-    const done = (r: Omit<EndpointResult, 'url' | 'started' | 'durationMs'>): EndpointResult => ({
-      ...r,
-      url,
-      started,
-      durationMs: Math.round(performance.now() - t0),
-    });
     try {
       const res = await this.#agent.request({
         origin: url,
@@ -194,34 +237,33 @@ export class Fanout {
         body: req.body ?? null,
         signal,
       });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        const buf = chunk as Buffer;
-        size += buf.length;
-        if (size > this.#opts.maxResponseBytes) {
-          res.body.destroy();
-          throw new ResponseTooLarge('response body too large');
-        }
-        chunks.push(buf);
-      }
-      return done({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) });
+      const body = await readBounded(res.body, this.#opts.maxResponseBytes);
+      return {
+        url,
+        status: res.statusCode,
+        headers: res.headers,
+        body,
+        started,
+        durationMs: Math.round(performance.now() - t0),
+      };
     } catch (err) {
       const text = err instanceof Error ? err.message : String(err);
       const code = (err as { code?: unknown } | null)?.code;
       const timedOut =
-        all.aborted ||
-        own.aborted ||
+        signal.aborted ||
         code === 'UND_ERR_HEADERS_TIMEOUT' ||
         code === 'UND_ERR_BODY_TIMEOUT' ||
         code === 'UND_ERR_CONNECT_TIMEOUT';
       const status = err instanceof ResponseTooLarge ? 502 : timedOut ? 504 : 503;
-      return done({
+      return {
+        url,
         status,
         headers: { 'content-type': TEXT },
         body: Buffer.from(`${url}: ${text}`),
         error: text,
-      });
+        started,
+        durationMs: Math.round(performance.now() - t0),
+      };
     }
   }
 
