@@ -20,9 +20,9 @@ export interface ServiceUnderTest {
 
 function profArgs(name: string): string[] {
   const dir = process.env['BENCH_CPU_PROF'];
-  return dir
-    ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}-${Date.now()}.cpuprofile`]
-    : [];
+  // One directory per service and node's default file names (they carry the thread id), so
+  // the tsx loader thread's profile does not replace the main thread's.
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', join(dir, name)] : [];
 }
 
 async function startService(
