@@ -1,4 +1,3 @@
-import type { RouteOptions } from 'fastify';
 import { Agent } from 'undici';
 import type { Logger } from 'pino';
 import { authenticatorFromConfig, type Authenticator } from '@xmidt/auth';
@@ -24,12 +23,6 @@ export interface CaduceusOptions {
   /** DNS resolution used by the registration URL checks. */
   lookupAll?: LookupAll;
   shutdownTimeoutMs?: number;
-  /**
-   * Told of every route the service registers, with its listener (fastify's onRoute hook,
-   * installed before the routes are added). The runtime's own admin routes (`/health`,
-   * `/ready`, `/metrics`) are added when the runtime is built, before this can be installed.
-   */
-  onRoute?: (listener: 'primary' | 'admin', route: RouteOptions) => void;
 }
 
 export interface Caduceus {
@@ -76,11 +69,6 @@ export function createCaduceus(config: CaduceusConfig, opts: CaduceusOptions = {
     shutdownTimeoutMs: opts.shutdownTimeoutMs ?? 10_000,
     bodyLimit: Math.max(config.intake.maxBodyBytes, config.webhook.maxBodyBytes),
   });
-  const onRoute = opts.onRoute;
-  if (onRoute) {
-    runtime.primary.addHook('onRoute', (route) => onRoute('primary', route));
-    runtime.admin.addHook('onRoute', (route) => onRoute('admin', route));
-  }
   const metrics = new CaduceusMetrics(runtime.registry);
   const store = opts.store ?? createStore(config, logger);
 
