@@ -1,6 +1,6 @@
 import { Agent } from 'undici';
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import { EndpointCall } from './endpoint-call.js';
+import type { EndpointResult } from './endpoint-call.js';
 import type { ScytaleMetrics } from './metrics.js';
 
 export interface FanoutOptions {
@@ -36,23 +36,8 @@ export interface FanoutResponse {
   reason?: 'busy' | 'timeout';
 }
 
-interface EndpointResult {
-  url: string;
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  error?: string;
-  /** ISO 8601 time the request started. */
-  started: string;
-  durationMs: number;
-}
-
 const TEXT = 'text/plain; charset=utf-8';
 const EMPTY = Buffer.alloc(0);
-
-class ResponseTooLarge extends Error {
-  readonly code = 'fanout_response_too_large';
-}
 
 /** The caller's view of an endpoint's answer: status, body, Content-Type and X-* headers. */
 function passThrough(r: EndpointResult): Record<string, string | string[]> {
@@ -79,29 +64,6 @@ const SETTLED = new Error('fan-out settled');
 /** The reason endpoint requests still outstanding at the client timeout are aborted with. */
 function clientTimeoutReason(): Error {
   return new DOMException('The operation was aborted due to timeout', 'TimeoutError');
-}
-
-/** Reads a response body of at most `max` bytes; a longer one is destroyed (ResponseTooLarge). */
-function readBounded(body: Readable, max: number): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        body.destroy();
-        reject(new ResponseTooLarge('response body too large'));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    body.once('error', reject);
-    body.once('end', () => {
-      if (chunks.length === 0) resolve(EMPTY);
-      else if (chunks.length === 1) resolve(chunks[0] as Buffer);
-      else resolve(Buffer.concat(chunks, size));
-    });
-  });
 }
 
 /**
@@ -162,20 +124,22 @@ export class Fanout {
   }
 
   /**
-   * One AbortController and at most two timers per fan-out, whatever the number of endpoints:
-   * the client timeout starts with the fan-out, so one timer covers every endpoint request, and
-   * the controller is aborted only when something is still outstanding (losers, timeouts). A
-   * successful single-endpoint fan-out never aborts (an abort builds an exception and runs
-   * every listener, which cost more than the rest of the round trip's fan-out work).
+   * At most two timers per fan-out, whatever the number of endpoints: the client timeout starts
+   * with the fan-out, so one timer covers every endpoint request. Requests go through undici's
+   * dispatch interface (EndpointCall): no AbortController or response stream per request, and
+   * only what is still outstanding is cancelled (losers, timeouts).
    */
   #race(urls: readonly string[], req: OutboundRequest): Promise<FanoutResponse> {
-    const all = new AbortController();
     const headers: Record<string, string> = { ...req.headers };
     if (this.#opts.authorization) headers.authorization = this.#opts.authorization;
-    const { fanoutTimeoutMs, clientTimeoutMs } = this.#opts;
+    const { fanoutTimeoutMs, clientTimeoutMs, maxResponseBytes } = this.#opts;
+    const calls = urls.map((url) => new EndpointCall(url, maxResponseBytes));
+    const cancel = (reason: Error, timedOut: boolean): void => {
+      for (const c of calls) c.abort(reason, timedOut);
+    };
     return new Promise<FanoutResponse>((resolve) => {
       let settled = false;
-      let pending = urls.length;
+      let pending = calls.length;
       let best: EndpointResult | undefined;
       const spans: string[] = [];
       const errors: string[] = [];
@@ -184,7 +148,7 @@ export class Fanout {
         clearTimeout(timer);
         if (clientTimer !== undefined) clearTimeout(clientTimer);
         // cancel whatever is still outstanding (losers, hung endpoints)
-        if (pending > 0) all.abort(SETTLED);
+        if (pending > 0) cancel(SETTLED, false);
         if (spans.length) res.headers['x-xmidt-span'] = spans;
         if (errors.length) res.headers['x-xmidt-error'] = errors;
         resolve(res);
@@ -198,73 +162,41 @@ export class Fanout {
       const clientTimer =
         clientTimeoutMs < fanoutTimeoutMs
           ? setTimeout(() => {
-              if (!settled && pending > 0) all.abort(clientTimeoutReason());
+              if (!settled) cancel(clientTimeoutReason(), true);
             }, clientTimeoutMs)
           : undefined;
-      for (const url of urls) {
-        void this.#one(url, req, headers, all.signal).then((r) => {
-          this.#opts.metrics?.endpointRequests.labels(String(r.status)).inc();
-          if (settled) return;
-          spans.push(`${quote(r.url)},${quote(r.started)},${quote(`${r.durationMs}ms`)}`);
-          if (r.error !== undefined) errors.push(`${quote(r.url)},,${quote(r.error)}`);
-          pending--;
-          if (r.status < 400) {
-            finish({ status: r.status, headers: passThrough(r), body: r.body });
-            return;
-          }
-          if (!best || r.status > best.status) best = r;
-          if (pending === 0)
-            finish({ status: best.status, headers: passThrough(best), body: best.body });
-        });
+      const onResult = (r: EndpointResult): void => {
+        this.#opts.metrics?.endpointRequests.labels(String(r.status)).inc();
+        if (settled) return;
+        spans.push(`${quote(r.url)},${quote(r.started)},${quote(`${r.durationMs}ms`)}`);
+        if (r.error !== undefined) errors.push(`${quote(r.url)},,${quote(r.error)}`);
+        pending--;
+        if (r.status < 400) {
+          finish({ status: r.status, headers: passThrough(r), body: r.body });
+          return;
+        }
+        if (!best || r.status > best.status) best = r;
+        if (pending === 0)
+          finish({ status: best.status, headers: passThrough(best), body: best.body });
+      };
+      for (const call of calls) {
+        void call.result.then(onResult);
+        try {
+          this.#agent.dispatch(
+            {
+              origin: call.url,
+              path: req.path,
+              method: req.method,
+              headers,
+              body: req.body ?? null,
+            },
+            call,
+          );
+        } catch (err) {
+          call.onResponseError(undefined, err instanceof Error ? err : new Error(String(err)));
+        }
       }
     });
-  }
-
-  async #one(
-    url: string,
-    req: OutboundRequest,
-    headers: Record<string, string>,
-    signal: AbortSignal,
-  ): Promise<EndpointResult> {
-    const started = new Date().toISOString();
-    const t0 = performance.now();
-    try {
-      const res = await this.#agent.request({
-        origin: url,
-        path: req.path,
-        method: req.method,
-        headers,
-        body: req.body ?? null,
-        signal,
-      });
-      const body = await readBounded(res.body, this.#opts.maxResponseBytes);
-      return {
-        url,
-        status: res.statusCode,
-        headers: res.headers,
-        body,
-        started,
-        durationMs: Math.round(performance.now() - t0),
-      };
-    } catch (err) {
-      const text = err instanceof Error ? err.message : String(err);
-      const code = (err as { code?: unknown } | null)?.code;
-      const timedOut =
-        signal.aborted ||
-        code === 'UND_ERR_HEADERS_TIMEOUT' ||
-        code === 'UND_ERR_BODY_TIMEOUT' ||
-        code === 'UND_ERR_CONNECT_TIMEOUT';
-      const status = err instanceof ResponseTooLarge ? 502 : timedOut ? 504 : 503;
-      return {
-        url,
-        status,
-        headers: { 'content-type': TEXT },
-        body: Buffer.from(`${url}: ${text}`),
-        error: text,
-        started,
-        durationMs: Math.round(performance.now() - t0),
-      };
-    }
   }
 
   async close(): Promise<void> {

@@ -305,6 +305,82 @@ describe('scytale fan-out failures', () => {
     }
   });
 
+  it('the first answer below 400 wins and the request still outstanding is cancelled', async () => {
+    const a = await FakeTalaria.start('127.0.0.1');
+    const b = await FakeTalaria.start('127.0.0.2');
+    a.behave = holder;
+    let cancelled: Promise<void> | undefined;
+    b.behave = (_req, res) => {
+      cancelled = new Promise((resolve) => res.once('close', () => resolve()));
+    };
+    const s = await startScytale(scytaleConfig({ dc1: [a.url], dc2: [b.url] }));
+    try {
+      while (b.received.length === 0 || a.received.length === 0) {
+        const res = await request(`${s.base}/api/v3/device`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/msgpack' },
+          body: encodeMsgpack(REQUEST),
+        });
+        assert.equal(res.statusCode, 200);
+        await res.body.dump();
+      }
+      assert.ok(cancelled, 'the hanging Talaria got the request');
+      await cancelled; // the loser's connection is closed by Scytale, not left hanging
+    } finally {
+      await s.scytale.stop();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('the only Talaria hangs past the client timeout: 504 naming the timeout, request cancelled', async () => {
+    const a = await FakeTalaria.start('127.0.0.1');
+    let cancelled: Promise<void> | undefined;
+    a.behave = (_req, res) => {
+      cancelled = new Promise((resolve) => res.once('close', () => resolve()));
+    };
+    const s = await startScytale(
+      scytaleConfig({ dc1: [a.url] }, {}, { clientTimeout: '200ms', fanoutTimeout: '5s' }),
+    );
+    try {
+      const res = await request(`${s.base}/api/v3/device`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/msgpack' },
+        body: encodeMsgpack(REQUEST),
+      });
+      assert.equal(res.statusCode, 504);
+      assert.match(String(res.headers['x-xmidt-error']), /timeout/);
+      assert.match(await res.body.text(), /timeout/);
+      assert.ok(cancelled);
+      await cancelled;
+    } finally {
+      await s.scytale.stop();
+      await a.close();
+    }
+  });
+
+  it('a Talaria answer larger than maxResponseBytes: 502 naming it', async () => {
+    const a = await FakeTalaria.start('127.0.0.1');
+    a.behave = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/msgpack' });
+      res.end(Buffer.alloc(4096, 1));
+    };
+    const s = await startScytale(scytaleConfig({ dc1: [a.url] }, {}, { maxResponseBytes: 1024 }));
+    try {
+      const res = await request(`${s.base}/api/v3/device`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/msgpack' },
+        body: encodeMsgpack(REQUEST),
+      });
+      assert.equal(res.statusCode, 502);
+      assert.match(String(res.headers['x-xmidt-error']), /too large/);
+      assert.match(await res.body.text(), /response body too large/);
+    } finally {
+      await s.scytale.stop();
+      await a.close();
+    }
+  });
+
   it('connection refused everywhere: 503 with the error text and X-Xmidt-Error', async () => {
     const gone = await FakeTalaria.start('127.0.0.1');
     const url = gone.url;
