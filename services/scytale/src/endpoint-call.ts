@@ -105,7 +105,7 @@ export class EndpointCall implements Dispatcher.DispatchHandler {
         : chunks.length === 1
           ? (chunks[0] as Buffer)
           : Buffer.concat(chunks, this.#size);
-    this.#resolve(this.#finish({ status: this.#status, headers: this.#headers, body }));
+    this.#resolve(this.#finish(this.#status, this.#headers, body));
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
@@ -120,21 +120,25 @@ export class EndpointCall implements Dispatcher.DispatchHandler {
     const text = err.message;
     const status = err instanceof ResponseTooLarge ? 502 : timedOut ? 504 : 503;
     this.#resolve(
-      this.#finish({
-        status,
-        headers: { 'content-type': TEXT },
-        body: Buffer.from(`${this.url}: ${text}`),
-        error: text,
-      }),
+      this.#finish(status, { 'content-type': TEXT }, Buffer.from(`${this.url}: ${text}`), text),
     );
   }
 
-  #finish(r: Pick<EndpointResult, 'status' | 'headers' | 'body' | 'error'>): EndpointResult {
-    return {
-      ...r,
+  #finish(
+    status: number,
+    headers: IncomingHttpHeaders,
+    body: Buffer,
+    error?: string,
+  ): EndpointResult {
+    const r: EndpointResult = {
       url: this.url,
+      status,
+      headers,
+      body,
       started: this.#started,
       durationMs: Math.round(performance.now() - this.#t0),
     };
+    if (error !== undefined) r.error = error;
+    return r;
   }
 }

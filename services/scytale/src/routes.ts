@@ -53,9 +53,11 @@ function setupError(reply: FastifyReply, status: number, reason: string): Fastif
   return reply.code(status).header('x-xmidt-error', reason).type(TEXT).send('');
 }
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Header values must be latin1 strings of the bytes to send; device names are UTF-8. */
 function headerBytes(s: string): string {
-  return Buffer.from(s, 'utf8').toString('latin1');
+  return ASCII.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1');
 }
 
 function sendFanout(reply: FastifyReply, res: FanoutResponse): FastifyReply {

@@ -54,6 +54,8 @@ export class DeviceManager implements ConnectionHub {
   private stopping = false;
   private readonly limits;
   private readonly ackSource: string;
+  private lastStampMs = -1;
+  private lastStamp = '';
 
   constructor(
     private readonly cfg: ManagerConfig,
@@ -190,7 +192,7 @@ export class DeviceManager implements ConnectionHub {
     }
     if (!this.sourceCheck(conn, msg.source)) return;
     if (!msg.contentType) msg.contentType = 'application/octet-stream';
-    msg.metadata = { ...msg.metadata, '/xmidt-timestamp': rfc3339Nano(now) };
+    msg.metadata = { ...msg.metadata, '/xmidt-timestamp': this.timestamp(now) };
     msg.partnerIds = conn.info.partnerIds;
     if (msg.msgType === MessageType.SimpleEvent) msg.sessionId = conn.info.sessionId;
     if (msg.msgType === MessageType.SimpleRequestResponse) this.metrics.requestResponseCount.inc();
@@ -203,6 +205,15 @@ export class DeviceManager implements ConnectionHub {
     }
     this.events.dispatch(msg, bytes);
     if (msg.msgType === MessageType.SimpleEvent && (msg.qos ?? 0) >= 25) this.ack(conn, msg);
+  }
+
+  /** rfc3339Nano(now), formatted once per millisecond (frames arrive in bursts). */
+  private timestamp(now: number): string {
+    if (now !== this.lastStampMs) {
+      this.lastStampMs = now;
+      this.lastStamp = rfc3339Nano(now);
+    }
+    return this.lastStamp;
   }
 
   private invalid(reason: string): void {
