@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AuthError, AuthErrorCode } from './auth-error.js';
 import { parseAuthorization } from './authorization-header.js';
+import { LruCache } from './lru-cache.js';
 import type { Authenticator, Principal } from './principal.js';
 
 interface Credential {
@@ -31,13 +32,20 @@ export interface BasicVerifier {
   verify(credentials: string): Principal;
 }
 
+/** Accepted header values remembered, so a caller's every request is not decoded and hashed. */
+const ACCEPTED_CACHE_SIZE = 256;
+const ACCEPTED_TTL_MS = 10 * 60_000;
+
 export function createBasicVerifier(credentials: readonly string[]): BasicVerifier {
   const table: Credential[] = credentials.map((c) => {
     const pair = normalizeBasicCredential(c);
     return { user: pair.slice(0, pair.indexOf(':')), digest: digest(pair) };
   });
+  const accepted = new LruCache<string, Principal>(ACCEPTED_CACHE_SIZE);
   return {
     verify(encoded: string): Principal {
+      const known = accepted.get(encoded);
+      if (known) return known;
       if (!BASE64.test(encoded) || encoded.length % 4 !== 0) {
         throw new AuthError(AuthErrorCode.Malformed, 'invalid credentials: bad base64');
       }
@@ -52,7 +60,15 @@ export function createBasicVerifier(credentials: readonly string[]): BasicVerifi
         if (timingSafeEqual(c.digest, given) && match === undefined) match = c;
       }
       if (!match) throw new AuthError(AuthErrorCode.BadCredentials, 'bad credentials');
-      return { kind: 'basic', subject: match.user, partnerIds: [], capabilities: [], claims: {} };
+      const principal: Principal = Object.freeze({
+        kind: 'basic',
+        subject: match.user,
+        partnerIds: [],
+        capabilities: [],
+        claims: {},
+      });
+      accepted.set(encoded, principal, ACCEPTED_TTL_MS);
+      return principal;
     },
   };
 }

@@ -55,6 +55,20 @@ describe('basic authenticator', () => {
     });
   }
 
+  it('remembers an accepted header without letting any other through', async () => {
+    const good = `Basic ${b64('alice:secret')}`;
+    for (let i = 0; i < 3; i++) assert.equal((await auth.authenticate(good)).subject, 'alice');
+    assert.equal(
+      await code(auth.authenticate(`Basic ${b64('alice:secret2')}`)),
+      'auth_bad_credentials',
+    );
+    assert.equal(
+      await code(auth.authenticate(`Basic ${b64('alice:secreT')}`)),
+      'auth_bad_credentials',
+    );
+    assert.equal((await auth.authenticate(good)).subject, 'alice');
+  });
+
   it('refuses config entries that are neither user:pass nor base64 of it', () => {
     assert.throws(() => createBasicAuthenticator(['not base64!']), TypeError);
     assert.throws(() => createBasicAuthenticator([b64('nocolon')]), TypeError);
