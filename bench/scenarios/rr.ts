@@ -8,7 +8,7 @@
 //   BENCH_SCALE=0.1 npx tsx bench/scenarios/rr.ts
 // Env: BENCH_RR_TIME (throughput measurement, default 5s; 2s below scale 0.5),
 //      BENCH_RR_SAMPLES (latency samples, default 2000; 300 below scale 0.5),
-//      BENCH_CONCURRENCY (default 32), BENCH_CPU_PROF (directory: the services write CPU profiles).
+//      BENCH_RR_WARMUP (default 3s), BENCH_CONCURRENCY (default 32), BENCH_CPU_PROF (directory: the services write CPU profiles).
 import { join } from 'node:path';
 import { DeviceFleet } from '../lib/device-fleet.js';
 import { startMosquitto } from '../lib/mosquitto.js';
@@ -33,7 +33,8 @@ const SMALL = SCALE < 0.5;
 const RR_MS = envDuration('BENCH_RR_TIME', SMALL ? 2000 : 5000);
 const SAMPLES = Number(process.env['BENCH_RR_SAMPLES'] ?? (SMALL ? 300 : 2000));
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
-const WARMUP_MS = 1000;
+// JIT warm-up before each measurement: a fresh service takes a few seconds to reach speed.
+const WARMUP_MS = envDuration('BENCH_RR_WARMUP', 3000);
 
 interface Figures {
   rate: number;
@@ -72,13 +73,14 @@ async function main(): Promise<void> {
   onCleanup(() => scytale.stop());
   const s1 = await fleet.connect(`${talaria.url.replace('http:', 'ws:')}/api/v2/device`, DEVICES);
   log(`talaria: ${s1.open} devices connected (${s1.failed} failed)`);
-  const oursReq = wrpRequester(scytale.url, ids, CONCURRENCY, '/api/v2/device');
-  const ours = await measure('scytale -> talaria', oursReq);
-  await oursReq.close();
-  // the same straight to Talaria, to tell Scytale's share from Talaria's
+  // straight to Talaria first (it warms Talaria for the Scytale run too), to tell Scytale's
+  // share from Talaria's
   const directReq = wrpRequester(talaria.url, ids, CONCURRENCY);
   const direct = await measure('talaria alone', directReq);
   await directReq.close();
+  const oursReq = wrpRequester(scytale.url, ids, CONCURRENCY, '/api/v2/device');
+  const ours = await measure('scytale -> talaria', oursReq);
+  await oursReq.close();
   await fleet.disconnectAll();
   await scytale.stop();
   await talaria.stop();
