@@ -44,7 +44,9 @@ export function createErrorHandler(
 ): (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => FastifyReply {
   return (err, request, reply) => {
     const status = statusForError(err, table);
-    if (status >= 500) request.log.error({ err }, 'request failed');
+    if (status >= 500) {
+      request.log.error({ err, method: request.method, url: request.url }, 'request failed');
+    }
     return sendError(reply, status, status >= 500 ? 'Internal Server Error' : err.message);
   };
 }
