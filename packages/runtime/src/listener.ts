@@ -58,9 +58,9 @@ export function readTlsMaterial(name: string, tls: TlsConfig): TlsMaterial {
 export function createListener(opts: CreateListenerOptions): FastifyInstance {
   const options: FastifyServerOptions & { https?: TlsMaterial } = {
     loggerInstance: childAtLeast(opts.logger, { listener: opts.name }, 'warn'),
-    // Per-request log lines and per-request child loggers cost on every request; errors are
-    // logged with the request's method and URL by the error handler instead.
-    disableRequestLogging: true,
+    // A child logger per request costs on every request; errors are logged with the
+    // request's method and URL by the error handler instead. (Per-request info lines are
+    // below the listener's level.)
     childLoggerFactory: (logger) => logger,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
