@@ -108,8 +108,33 @@ function utf8(start: number, e: number, what: string): string {
   return src.utf8Slice(start, e);
 }
 
+// Metadata keys repeat from message to message ('/boot-time', '/hw-model' …): a small cache
+// of recent keys, looked up by their bytes, hands back the same string, so objects built with
+// it share their shape and no new key string is made. Keys up to 48 bytes; 64 slots.
+const KEY_SLOTS = 64;
+const MAX_CACHED_KEY = 48;
+const cachedKeyBytes: (Buffer | undefined)[] = new Array<Buffer | undefined>(KEY_SLOTS);
+const cachedKeys: string[] = new Array<string>(KEY_SLOTS).fill('');
+
+function cachedText(start: number, len: number, what: string): string {
+  const s = src;
+  if (len === 0 || len > MAX_CACHED_KEY) return text(start, len, what);
+  const slot =
+    (len * 31 + (s[start] as number) * 7 + (s[start + len - 1] as number)) & (KEY_SLOTS - 1);
+  const known = cachedKeyBytes[slot];
+  if (known !== undefined && known.length === len) {
+    let i = 0;
+    while (i < len && known[i] === s[start + i]) i++;
+    if (i === len) return cachedKeys[slot] as string;
+  }
+  const str = text(start, len, what);
+  cachedKeyBytes[slot] = Buffer.from(s.subarray(start, start + len));
+  cachedKeys[slot] = str;
+  return str;
+}
+
 /** Reads a str or bin value as text; `undefined` for nil. */
-function readText(what: string): string | undefined {
+function readText(what: string, cache = false): string | undefined {
   const b = u8();
   let len: number;
   if ((b & 0xe0) === 0xa0) len = b & 0x1f;
@@ -122,7 +147,7 @@ function readText(what: string): string | undefined {
   need(len);
   const start = pos;
   pos += len;
-  return text(start, len, what);
+  return cache ? cachedText(start, len, what) : text(start, len, what);
 }
 
 /** Reads an integer of any msgpack width; `undefined` for nil. */
@@ -244,7 +269,7 @@ function readMetadata(): Record<string, string> | undefined {
   checkContainer(n, 2, 'metadata', Math.min(maxMeta, maxEntries));
   const out: Record<string, string> = {};
   for (let i = 0; i < n; i++) {
-    const k = readText('metadata key');
+    const k = readText('metadata key', true);
     if (k === undefined) throw malformed('metadata keys must be strings');
     setEntry(out, k, readMetadataValue());
   }

@@ -325,3 +325,28 @@ describe('decodeMsgpack', () => {
     assert.deepEqual(decodeMsgpack(hex(deep), { maxDepth: 50 }), { msgType: 4 });
   });
 });
+
+describe('decodeMsgpack metadata keys', () => {
+  test('keys that share length, first and last byte never stand in for each other', () => {
+    // same cache slot: length 5, first '/', last 'x'
+    const keys = ['/abcx', '/abdx', '/zzzx', '/a\u00e9x'];
+    for (let round = 0; round < 3; round++) {
+      for (const k of keys) {
+        const m = decodeMsgpack(
+          encodeMsgpack({ msgType: 4, dest: 'event:x', metadata: { [k]: k } }),
+        );
+        assert.deepEqual(m.metadata, { [k]: k });
+      }
+    }
+  });
+
+  test('a key with invalid UTF-8 is refused even after a valid key of the same shape', () => {
+    const good = encodeMsgpack({ msgType: 4, dest: 'event:x', metadata: { '/k\u00e9': 'v' } });
+    assert.deepEqual(decodeMsgpack(good).metadata, { '/k\u00e9': 'v' });
+    const bad = Buffer.from(good);
+    const at = bad.indexOf(Buffer.from('/k\u00e9', 'utf8'));
+    assert.ok(at > 0);
+    bad[at + 2] = 0xff; // 0xff 0xa9: not UTF-8
+    assert.throws(() => decodeMsgpack(bad), WrpError);
+  });
+});
