@@ -1,4 +1,4 @@
-import { compactVerify, errors as joseErrors } from 'jose';
+import { constants, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { AuthError, AuthErrorCode } from './auth-error.js';
 import { parseAuthorization } from './authorization-header.js';
 import { JwksKeySource } from './jwks-key-source.js';
@@ -73,6 +73,112 @@ function numericClaim(claims: Record<string, unknown>, name: string): number | u
   return v;
 }
 
+/** How one JWS algorithm is checked with node:crypto (RFC 7518 §3). */
+interface AlgorithmSpec {
+  /** Digest for crypto.verify; null for EdDSA (the curve fixes it). */
+  digest: string | null;
+  /** asymmetricKeyType values of a usable key. */
+  keyTypes: readonly string[];
+  /** ECDSA: the key's named curve. */
+  curve?: string;
+  /** RSASSA-PSS: salt length (the digest's size). */
+  pssSalt?: number;
+}
+
+const RSA = ['rsa'];
+const ALGORITHM_SPECS: Readonly<Record<string, AlgorithmSpec>> = {
+  RS256: { digest: 'sha256', keyTypes: RSA },
+  RS384: { digest: 'sha384', keyTypes: RSA },
+  RS512: { digest: 'sha512', keyTypes: RSA },
+  PS256: { digest: 'sha256', keyTypes: ['rsa', 'rsa-pss'], pssSalt: 32 },
+  PS384: { digest: 'sha384', keyTypes: ['rsa', 'rsa-pss'], pssSalt: 48 },
+  PS512: { digest: 'sha512', keyTypes: ['rsa', 'rsa-pss'], pssSalt: 64 },
+  ES256: { digest: 'sha256', keyTypes: ['ec'], curve: 'prime256v1' },
+  ES384: { digest: 'sha384', keyTypes: ['ec'], curve: 'secp384r1' },
+  ES512: { digest: 'sha512', keyTypes: ['ec'], curve: 'secp521r1' },
+  EdDSA: { digest: null, keyTypes: ['ed25519', 'ed448'] },
+};
+/** Shortest RSA modulus accepted for RS and PS algorithms (RFC 7518 §3.3, §3.5). */
+const MIN_RSA_BITS = 2048;
+/** Header parameters this verifier understands when a token lists them in `crit`. */
+const UNDERSTOOD_CRIT = new Set(['b64']);
+
+/**
+ * Checks the signature of a compact JWS with the key, synchronously (node:crypto one-shot
+ * verify: a device connect storm verifies thousands of tokens a second, and WebCrypto's
+ * per-call job and promise cost several times the RSA verification itself). Returns the
+ * payload bytes. Throws AuthError: malformed `crit`/`b64` -> auth_malformed; a key that does
+ * not fit the algorithm, or a signature that does not verify -> auth_invalid.
+ */
+function checkSignature(
+  parts: string[],
+  header: Record<string, unknown>,
+  alg: string,
+  key: KeyObject,
+): Buffer {
+  const spec = ALGORITHM_SPECS[alg];
+  if (!spec)
+    throw new AuthError(AuthErrorCode.AlgorithmNotAllowed, `algorithm ${alg} is not allowed`);
+  const crit = header['crit'];
+  if (crit !== undefined) {
+    if (
+      !Array.isArray(crit) ||
+      crit.length === 0 ||
+      !crit.every((c) => typeof c === 'string' && UNDERSTOOD_CRIT.has(c) && c in header)
+    ) {
+      throw new AuthError(
+        AuthErrorCode.Malformed,
+        'token has critical header parameters not understood',
+      );
+    }
+  }
+  const b64 = header['b64'];
+  if (b64 !== undefined && typeof b64 !== 'boolean') {
+    throw new AuthError(AuthErrorCode.Malformed, 'token b64 header is not a boolean');
+  }
+  const encoded = b64 !== false || !(Array.isArray(crit) && crit.includes('b64'));
+  const type = key.asymmetricKeyType ?? '';
+  const details = key.asymmetricKeyDetails;
+  if (key.type !== 'public' && key.type !== 'private') {
+    throw new AuthError(AuthErrorCode.Invalid, `key is not usable for ${alg}`);
+  }
+  if (!spec.keyTypes.includes(type)) {
+    throw new AuthError(AuthErrorCode.Invalid, `a ${type} key is not usable for ${alg}`);
+  }
+  if (spec.curve !== undefined && details?.namedCurve !== spec.curve) {
+    throw new AuthError(
+      AuthErrorCode.Invalid,
+      `key curve ${details?.namedCurve} is not for ${alg}`,
+    );
+  }
+  if (type.startsWith('rsa') && (details?.modulusLength ?? 0) < MIN_RSA_BITS) {
+    throw new AuthError(
+      AuthErrorCode.Invalid,
+      `RSA keys for ${alg} must be ${MIN_RSA_BITS} bits or longer`,
+    );
+  }
+  const [h = '', p = '', s = ''] = parts;
+  const signingInput = Buffer.from(`${h}.${p}`, 'latin1');
+  const signature = Buffer.from(s, 'base64url');
+  let ok: boolean;
+  try {
+    ok = verifySignature(
+      spec.digest,
+      signingInput,
+      spec.pssSalt !== undefined
+        ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.pssSalt }
+        : spec.curve !== undefined
+          ? { key, dsaEncoding: 'ieee-p1363' }
+          : key,
+      signature,
+    );
+  } catch (err) {
+    throw new AuthError(AuthErrorCode.Invalid, 'token signature does not verify', { cause: err });
+  }
+  if (!ok) throw new AuthError(AuthErrorCode.Invalid, 'token signature does not verify');
+  return encoded ? Buffer.from(p, 'base64url') : Buffer.from(p, 'latin1');
+}
+
 export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
   const algorithms = [...(options.algorithms ?? ['RS256'])];
   for (const a of algorithms) {
@@ -122,25 +228,10 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
           `key ${kid} is for ${vk.alg}, token says ${alg}`,
         );
       }
-      let payloadBytes: Uint8Array;
-      try {
-        ({ payload: payloadBytes } = await compactVerify(token, vk.key, { algorithms }));
-      } catch (err) {
-        if (err instanceof joseErrors.JOSEAlgNotAllowed) {
-          throw new AuthError(AuthErrorCode.AlgorithmNotAllowed, 'algorithm not allowed', {
-            cause: err,
-          });
-        }
-        if (err instanceof joseErrors.JWSInvalid) {
-          throw new AuthError(AuthErrorCode.Malformed, 'token is not a valid JWS', { cause: err });
-        }
-        throw new AuthError(AuthErrorCode.Invalid, 'token signature does not verify', {
-          cause: err,
-        });
-      }
+      const payloadBytes = checkSignature(parts, header, alg, vk.key);
       let claims: unknown;
       try {
-        claims = JSON.parse(Buffer.from(payloadBytes).toString('utf8'));
+        claims = JSON.parse(payloadBytes.toString('utf8'));
       } catch {
         throw new AuthError(AuthErrorCode.Malformed, 'token payload is not JSON');
       }
