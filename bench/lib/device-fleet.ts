@@ -17,6 +17,10 @@ export interface StormResult {
   times: number[];
   /** The first failure reported by a worker. */
   error?: string;
+  /** Failed attempts by `<server>: <reason>` (e.g. `talaria: HTTP 503`, `petasos: ECONNRESET`). */
+  reasons: Record<string, number>;
+  /** Sum over devices of the time spent waiting before a retry. */
+  backoffMs: number;
 }
 
 export interface FleetStatus {
@@ -147,6 +151,8 @@ export class DeviceFleet {
       failed: sum(all.map((r) => r.failed)),
       retries: sum(all.map((r) => r.retries)),
       times: all.flatMap((r) => r.times).sort((a, b) => a - b),
+      reasons: mergeCounts(all.map((r) => r.reasons)),
+      backoffMs: sum(all.map((r) => r.backoffMs)),
       ...(all.find((r) => r.error) ? { error: all.find((r) => r.error)?.error } : {}),
     };
   }
@@ -182,6 +188,13 @@ export class DeviceFleet {
   kill(): void {
     for (const w of this.workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
   }
+}
+
+function mergeCounts(list: Array<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const counts of list)
+    for (const [k, v] of Object.entries(counts)) out[k] = (out[k] ?? 0) + v;
+  return out;
 }
 
 function sum(xs: number[]): number {

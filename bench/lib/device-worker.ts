@@ -28,6 +28,10 @@ let dropped = 0;
 let echoed = 0;
 let closing = false;
 let firstError: string | undefined;
+/** Failed attempts by where and why (`petasos: ECONNRESET`, `talaria: HTTP 503`, …). */
+let reasons: Record<string, number> = {};
+/** Total time devices spent waiting in the retry backoff. */
+let backoffMs = 0;
 /** Connections this worker dropped on purpose (their close is not counted as dropped). */
 const terminated = new WeakSet<Conn>();
 const tokens = new Map<number, string>();
@@ -87,7 +91,7 @@ function dialWs(
   target: Extract<FleetTarget, { kind: 'ws' }>,
   n: number,
   onOpen: (c: Conn) => void,
-  onFail: (err: string) => void,
+  onFail: (err: string, reason: string) => void,
 ): void {
   const id = deviceId(n);
   const token = target.bearer ? tokens.get(n) : undefined;
@@ -109,13 +113,20 @@ function dialWs(
     },
   });
   const conn: Conn = { close: () => ws.terminate() };
-  // With a 'redirect' listener, ws keeps the Authorization header across the 307 to another
-  // host:port (Parodus sends its token to the Talaria it is redirected to).
-  if (target.followRedirects) ws.on('redirect', () => undefined);
+  // With a 'redirect' listener (below), ws keeps the Authorization header across the 307 to
+  // another host:port (Parodus sends its token to the Talaria it is redirected to).
   let lastError: string | undefined;
-  ws.on('error', (err) => (lastError ??= err.message));
+  let lastReason: string | undefined;
+  // Which server a failure came from: the redirector before its 307, the service after it.
+  let stage = target.followRedirects ? 'petasos' : 'server';
+  if (target.followRedirects) ws.on('redirect', () => (stage = 'talaria'));
+  ws.on('error', (err: NodeJS.ErrnoException) => {
+    lastError ??= err.message;
+    lastReason ??= `${stage}: ${err.code ?? (/timed out/.test(err.message) ? 'timeout' : err.message)}`;
+  });
   ws.on('unexpected-response', (_req, res) => {
     const chunks: Buffer[] = [];
+    lastReason ??= `${stage}: HTTP ${res.statusCode}`;
     res.on('data', (c: Buffer) => chunks.push(c));
     res.on('end', () => {
       lastError ??= `${res.statusCode}: ${Buffer.concat(chunks).toString().slice(0, 200)}`;
@@ -132,7 +143,7 @@ function dialWs(
       open--;
       if (!terminated.has(conn)) dropped++;
     } else {
-      onFail(lastError ?? 'closed');
+      onFail(lastError ?? 'closed', lastReason ?? `${stage}: closed`);
     }
   });
 }
@@ -141,7 +152,7 @@ function dialMqtt(
   target: Extract<FleetTarget, { kind: 'mqtt' }>,
   n: number,
   onOpen: (c: Conn) => void,
-  onFail: (err: string) => void,
+  onFail: (err: string, reason: string) => void,
 ): void {
   const local = localAddress(target, n);
   const id = deviceId(n);
@@ -171,8 +182,18 @@ function dialMqtt(
       }
       onOpen(conn);
     },
-    (err: Error) => onFail(err.message),
+    (err: NodeJS.ErrnoException) => onFail(err.message, `broker: ${err.code ?? err.message}`),
   );
+}
+
+/**
+ * Wait before a device dials again after a failed connect: 100-500 ms, well below Parodus'
+ * first reconnect wait (3 s, then a random wait up to 7, 15, … s; see @xmidt/device-client's
+ * Backoff), so a failure costs the storm as little as it can while still spreading the retries.
+ * The same for every server measured.
+ */
+function retryDelayMs(): number {
+  return 100 + Math.floor(Math.random() * 400);
 }
 
 function connectOne(
@@ -188,11 +209,14 @@ function connectOne(
       conns.push(c);
       done(performance.now());
     };
-    const onFail = (err: string): void => {
+    const onFail = (err: string, reason: string): void => {
       if (closing) return done();
+      reasons[reason] = (reasons[reason] ?? 0) + 1;
       if (attempt++ < maxRetries) {
         retries++;
-        setTimeout(dial, 100 + Math.floor(Math.random() * 400));
+        const wait = retryDelayMs();
+        backoffMs += wait;
+        setTimeout(dial, wait);
       } else {
         failed++;
         firstError ??= err;
@@ -212,6 +236,8 @@ function connectAll(req: Extract<WorkerRequest, { type: 'connect' }>): void {
   const failed0 = failed;
   const retries0 = retries;
   firstError = undefined;
+  reasons = {};
+  backoffMs = 0;
   const reply = (): void =>
     send({
       type: 'connected',
@@ -220,6 +246,8 @@ function connectAll(req: Extract<WorkerRequest, { type: 'connect' }>): void {
       retries: retries - retries0,
       ms: performance.now() - started,
       times,
+      reasons,
+      backoffMs,
       ...(firstError ? { error: firstError } : {}),
     });
   if (pending === 0) return reply();

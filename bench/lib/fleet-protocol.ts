@@ -50,6 +50,10 @@ export type WorkerReply =
       times: number[];
       /** The first failure's message, if any. */
       error?: string;
+      /** Failed attempts (retried or not) by `<server>: <code or HTTP status>`. */
+      reasons: Record<string, number>;
+      /** Sum over devices of the time spent waiting before a retry. */
+      backoffMs: number;
     }
   | { type: 'status'; open: number; failed: number; dropped: number; echoed: number }
   | { type: 'disconnected' }

@@ -28,11 +28,23 @@ const MiB = 1024 * 1024;
 
 const wsPath = (url: string): string => `${url.replace('http:', 'ws:')}/api/v2/device`;
 
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+}
+
 function stormLine(name: string, s: StormResult): void {
+  const t = s.times;
   log(
     `${name}: ${s.open} connected in ${(s.ms / 1000).toFixed(2)} s (${s.failed} failed, ` +
       `${s.retries} retries)${s.error ? `; first failure: ${s.error}` : ''}`,
   );
+  log(
+    `  ${name}: connect time p50 ${(pct(t, 50) / 1000).toFixed(2)} s, p90 ${(pct(t, 90) / 1000).toFixed(2)} s, ` +
+      `p99 ${(pct(t, 99) / 1000).toFixed(2)} s; backoff waited ${(s.backoffMs / 1000).toFixed(1)} device-s`,
+  );
+  const reasons = Object.entries(s.reasons).sort((a, b) => b[1] - a[1]);
+  if (reasons.length > 0)
+    log(`  ${name}: failed attempts: ${reasons.map(([k, v]) => `${k} x${v}`).join(', ')}`);
 }
 
 function perConn(base: number, after: number, n: number): number {
@@ -59,6 +71,14 @@ async function main(): Promise<void> {
     `tokens: ${tok.count} JWTs from Themis in ${(tok.ms / 1000).toFixed(1)} s (${tok.failed} failed)`,
   );
   if (tok.failed > 0) throw new Error('Themis did not issue every token');
+
+  // Warm the device processes up (JIT, allocator) on the bare server first, so the storm that
+  // runs first is not the only one paying for it. Different ids; every one is dropped again.
+  const warm = await fleet.connect(wsPath(bare.url), Math.min(DEVICES, 500), {
+    firstId: DEVICES + 1,
+  });
+  log(`warm-up: ${warm.open} devices on the bare server, dropped again`);
+  await fleet.disconnectAll();
 
   const baseOpts = { minMs: BASE_MIN_MS };
   const [talBase, bareBase] = await Promise.all([
