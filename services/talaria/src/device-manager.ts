@@ -18,7 +18,7 @@ import type { ConnectInfo, ConnectionHub } from './device-connection.js';
 import type { DeviceRegistry } from './device-registry.js';
 import type { EventDispatcher } from './event-dispatcher.js';
 import { DEVICE_PATH, checkHandshake } from './handshake.js';
-import type { HandshakeDeps, Rejection } from './handshake.js';
+import type { HandshakeDeps, HandshakeResult, Rejection } from './handshake.js';
 import type { TalariaMetrics } from './metrics.js';
 import { offlineEvent, onlineEvent, rfc3339Nano } from './status-events.js';
 
@@ -91,37 +91,51 @@ export class DeviceManager implements ConnectionHub {
     const m = DEVICE_PATH.exec(path);
     if (!m) return this.reject(socket, { ok: false, status: 404, reason: 'not_found' });
     if (this.stopping) return this.reject(socket, { ok: false, status: 503, reason: 'stopping' });
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<Rejection>((resolve) => {
-      timer = setTimeout(
-        () => resolve({ ok: false, status: 503, reason: 'handshake_timeout' }),
-        this.cfg.handshakeTimeoutMs,
-      );
-    });
-    Promise.race([checkHandshake(req, m[1] as string, this.handshake), timeout])
-      .finally(() => clearTimeout(timer))
-      .then(
-        (result) => {
-          if (!result.ok) return this.reject(socket, result);
-          if (socket.destroyed) return;
-          const info = result.info;
-          if (
-            this.cfg.maxDevices > 0 &&
-            !this.registry.has(info.id) &&
-            this.registry.size >= this.cfg.maxDevices
-          ) {
-            this.metrics.deviceLimitReached.inc();
-            return this.reject(socket, { ok: false, status: 503, reason: 'device_limit' });
-          }
-          if (this.stopping)
-            return this.reject(socket, { ok: false, status: 503, reason: 'stopping' });
-          this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, info));
-        },
-        (err: unknown) => {
-          this.logger.error({ err }, 'handshake failed');
-          this.reject(socket, { ok: false, status: 500, reason: 'internal' });
-        },
-      );
+    // One timer and one promise chain per connect (no race of two promises): a connect storm
+    // runs this thousands of times a second.
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      this.reject(socket, { ok: false, status: 503, reason: 'handshake_timeout' });
+    }, this.cfg.handshakeTimeoutMs);
+    checkHandshake(req, m[1] as string, this.handshake).then(
+      (result) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.upgrade(req, socket, head, result);
+      },
+      (err: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.logger.error({ err }, 'handshake failed');
+        this.reject(socket, { ok: false, status: 500, reason: 'internal' });
+      },
+    );
+  }
+
+  /** Upgrades a connect that passed the checks, or answers its rejection. */
+  private upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    result: HandshakeResult,
+  ): void {
+    if (!result.ok) return this.reject(socket, result);
+    if (socket.destroyed) return;
+    const info = result.info;
+    if (
+      this.cfg.maxDevices > 0 &&
+      !this.registry.has(info.id) &&
+      this.registry.size >= this.cfg.maxDevices
+    ) {
+      this.metrics.deviceLimitReached.inc();
+      return this.reject(socket, { ok: false, status: 503, reason: 'device_limit' });
+    }
+    if (this.stopping) return this.reject(socket, { ok: false, status: 503, reason: 'stopping' });
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.attach(ws, info));
   }
 
   private reject(socket: Duplex, r: Rejection): void {
