@@ -7,6 +7,7 @@
 //   BENCH_SCALE=0.05 npx tsx bench/scenarios/devices.ts
 // Env: BENCH_SCALE (15,000 devices x scale), BENCH_WORKERS (device processes, default 4),
 //      BENCH_SETTLE (longest RSS settle wait, default 45s; 10s below scale 0.5).
+import { readFileSync } from 'node:fs';
 import { DeviceFleet } from '../lib/device-fleet.js';
 import type { StormResult } from '../lib/device-fleet.js';
 import { startMosquitto } from '../lib/mosquitto.js';
@@ -27,6 +28,38 @@ const KiB = 1024;
 const MiB = 1024 * 1024;
 
 const wsPath = (url: string): string => `${url.replace('http:', 'ws:')}/api/v2/device`;
+
+/**
+ * The kernel's TcpExt ListenOverflows counter (connections dropped because a listener's accept
+ * queue was full; the client then waits for a SYN-ACK retransmission, 1 s and doubling). It is
+ * machine-wide: read it around a storm to see whether the accept queues overflowed.
+ */
+function listenOverflows(): number | undefined {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      const names = (lines[i] ?? '').split(/\s+/);
+      const values = (lines[i + 1] ?? '').split(/\s+/);
+      if (names[0] !== 'TcpExt:') continue;
+      const at = names.indexOf('ListenOverflows');
+      return at > 0 ? Number(values[at]) : undefined;
+    }
+  } catch {
+    // not Linux
+  }
+  return undefined;
+}
+
+/** Runs a storm and logs the listen-queue overflows seen meanwhile. */
+async function storm(name: string, run: () => Promise<StormResult>): Promise<StormResult> {
+  const before = listenOverflows();
+  const s = await run();
+  const after = listenOverflows();
+  stormLine(name, s);
+  if (before !== undefined && after !== undefined)
+    log(`  ${name}: kernel listen-queue overflows meanwhile: ${after - before}`);
+  return s;
+}
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
@@ -88,11 +121,12 @@ async function main(): Promise<void> {
   const mqBase = mosquitto.rss();
 
   // Talaria through Petasos with JWTs
-  const talStorm = await fleet.connect(
-    { kind: 'ws', url: wsPath(petasos.url), followRedirects: true, bearer: true, echo: 'wrp' },
-    DEVICES,
+  const talStorm = await storm('talaria via petasos', () =>
+    fleet.connect(
+      { kind: 'ws', url: wsPath(petasos.url), followRedirects: true, bearer: true, echo: 'wrp' },
+      DEVICES,
+    ),
   );
-  stormLine('talaria via petasos', talStorm);
   const talMem: Memory = await talaria.server.settledMemory(SETTLE_MS);
   const talHeld = await talaria.metric('xmidt_talaria_device_count');
   log(
@@ -103,17 +137,18 @@ async function main(): Promise<void> {
   await petasos.stop();
 
   // Mosquitto
-  const mqStorm = await fleet.connect(
-    {
-      kind: 'mqtt',
-      host: mosquitto.host,
-      port: mosquitto.port,
-      keepAlive: KEEPALIVE_S,
-      version: 4,
-    },
-    DEVICES,
+  const mqStorm = await storm('mosquitto', () =>
+    fleet.connect(
+      {
+        kind: 'mqtt',
+        host: mosquitto.host,
+        port: mosquitto.port,
+        keepAlive: KEEPALIVE_S,
+        version: 4,
+      },
+      DEVICES,
+    ),
   );
-  stormLine('mosquitto', mqStorm);
   await sleep(Math.min(SETTLE_MS, 5000));
   const mqRss = mosquitto.rss();
   const mqHeld = (await fleet.status()).open;
@@ -124,8 +159,7 @@ async function main(): Promise<void> {
   await mosquitto.stop();
 
   // bare ws
-  const bareStorm = await fleet.connect(wsPath(bare.url), DEVICES);
-  stormLine('bare ws', bareStorm);
+  const bareStorm = await storm('bare ws', () => fleet.connect(wsPath(bare.url), DEVICES));
   const bareMem = await bare.server.settledMemory(SETTLE_MS);
   const bareHeld = (await fleet.status()).open;
   log(
