@@ -15,8 +15,10 @@ export class Intake {
   constructor(
     private readonly max: number,
     private readonly fanOut: (ev: OutboundEvent) => void,
-    private readonly metrics: CaduceusMetrics,
-  ) {}
+    metrics: CaduceusMetrics,
+  ) {
+    metrics.watchIntake(() => this.outstanding);
+  }
 
   get depth(): number {
     return this.outstanding;
@@ -26,14 +28,12 @@ export class Intake {
   reserve(): boolean {
     if (this.outstanding >= this.max) return false;
     this.outstanding++;
-    this.metrics.incomingQueueDepth.set(this.outstanding);
     return true;
   }
 
   /** Gives back a slot whose request produced no event. */
   release(): void {
     this.outstanding--;
-    this.metrics.incomingQueueDepth.set(this.outstanding);
     if (this.outstanding === 0) this.wakeIdle();
   }
 

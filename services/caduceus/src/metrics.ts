@@ -5,6 +5,12 @@ export const METRIC_PREFIX = 'xmidt_caduceus_';
 export const LATENCY_BUCKETS = [0.0625, 0.125, 0.25, 0.5, 1, 5, 10, 20, 40, 80, 160];
 
 /** Every Caduceus metric, names and labels as the original exports them. */
+/** What the per-webhook gauges read at collection time. */
+export interface LiveSender {
+  readonly queueLength: number;
+  readonly inFlight: number;
+}
+
 export class CaduceusMetrics {
   // intake
   readonly errorRequestBody: Counter;
@@ -49,10 +55,16 @@ export class CaduceusMetrics {
       help: 'Notify requests whose WRP could not be decoded or was not acceptable',
       registers: reg,
     });
+    const live = this.live;
+    const intake = () => this.intakeDepth;
     this.incomingQueueDepth = new Gauge({
       name: `${p}incoming_queue_depth`,
       help: 'Notify requests in flight plus events waiting for fan-out',
       registers: reg,
+      collect() {
+        const depth = intake();
+        if (depth) this.set(depth());
+      },
     });
     this.modifiedWrp = new Counter({
       name: `${p}modified_wrp_count`,
@@ -113,6 +125,9 @@ export class CaduceusMetrics {
       help: 'Events queued per webhook',
       labelNames: ['url'],
       registers: reg,
+      collect() {
+        for (const [url, s] of live) this.set({ url }, s.queueLength);
+      },
     });
     this.renewalTime = new Gauge({
       name: `${p}consumer_renewal_time`,
@@ -137,6 +152,9 @@ export class CaduceusMetrics {
       help: 'Deliveries in progress per webhook',
       labelNames: ['url'],
       registers: reg,
+      collect() {
+        for (const [url, s] of live) this.set({ url }, s.inFlight);
+      },
     });
     this.workersMax = new Gauge({
       name: `${p}consumer_delivery_workers_max`,
@@ -156,6 +174,28 @@ export class CaduceusMetrics {
       help: 'Registered webhooks',
       registers: reg,
     });
+  }
+
+  /**
+   * The intake depth and each webhook's queue length and deliveries in flight change with
+   * every event; they are read when the metrics are collected instead of being set (a label
+   * lookup each) on every change.
+   */
+  private readonly live = new Map<string, LiveSender>();
+  private intakeDepth: (() => number) | undefined;
+
+  /** Where `incoming_queue_depth` is read from. */
+  watchIntake(depth: () => number): void {
+    this.intakeDepth = depth;
+  }
+
+  /** Reports `s`'s queue length and workers under `url` until unwatchSender(url, s). */
+  watchSender(url: string, s: LiveSender): void {
+    this.live.set(url, s);
+  }
+
+  unwatchSender(url: string, s: LiveSender): void {
+    if (this.live.get(url) === s) this.live.delete(url);
   }
 
   /** Forgets every series labelled with a webhook that no longer exists. */

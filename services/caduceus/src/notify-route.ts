@@ -28,20 +28,30 @@ interface IntakeState {
   event: string;
 }
 
-const states = new WeakMap<FastifyRequest, IntakeState>();
+/** The intake state of a notify request rides on the request (no side table per request). */
+const STATE = Symbol('caduceus.intake');
+type WithState = FastifyRequest & { [STATE]?: IntakeState };
 
 function text(reply: FastifyReply, status: number, body: string) {
   return reply.code(status).type(TEXT).header('x-content-type-options', 'nosniff').send(body);
 }
 
-/** Every Content-Type line of the request, as sent (Node keeps only the first in `headers`). */
-function contentTypes(req: FastifyRequest): string[] {
+/**
+ * The Content-Type of the request when it carries exactly one such line, else undefined (Node
+ * keeps only the first in `headers`, so the raw lines are counted).
+ */
+function soleContentType(req: FastifyRequest): string | undefined {
   const raw = req.raw.rawHeaders;
-  const out: string[] = [];
+  let found: string | undefined;
+  let n = 0;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() === 'content-type') out.push(raw[i + 1] as string);
+    const name = raw[i] as string;
+    if (name.length === 12 && name.toLowerCase() === 'content-type') {
+      found = raw[i + 1] as string;
+      n++;
+    }
   }
-  return out;
+  return n === 1 ? found : undefined;
 }
 
 /** The decoder checks every string as it reads it; its UTF-8 failures get their own text. */
@@ -99,7 +109,7 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: NotifyRouteDeps
         url,
         onRequest: async (req, reply) => {
           const state: IntakeState = { slot: false, handed: false, event: 'unknown' };
-          states.set(req, state);
+          (req as WithState)[STATE] = state;
           const started = performance.now();
           reply.raw.once('close', () => {
             if (state.slot && !state.handed) intake.release();
@@ -112,8 +122,7 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: NotifyRouteDeps
               return replyAuthError(reply, err, version === 'v4' ? 'caduceus-v4' : 'caduceus-v3');
             }
           }
-          const cts = contentTypes(req);
-          if (cts.length !== 1 || cts[0] !== MSGPACK) {
+          if (soleContentType(req) !== MSGPACK) {
             return text(
               reply,
               415,
@@ -128,7 +137,7 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: NotifyRouteDeps
           return undefined;
         },
         handler: async (req, reply) => {
-          const state = states.get(req) as IntakeState;
+          const state = (req as WithState)[STATE] as IntakeState;
           const body = req.body as Buffer | undefined;
           if (!body || body.length === 0) {
             metrics.emptyRequestBody.inc();

@@ -17,7 +17,7 @@ export class OutboundEvent {
   private msgpack: Buffer | undefined;
   private headers: HeaderMap | undefined;
   private flat: string[] | undefined;
-  private signatures: Map<string, string> | undefined;
+  private signatures: { body: Buffer; secret: string; sig: string }[] | undefined;
 
   constructor(readonly msg: Message) {
     this.event = eventString(msg.dest);
@@ -30,15 +30,15 @@ export class OutboundEvent {
     return this.msgpack;
   }
 
-  /** X-Webpa-Signature of `body` (one of this event's two bodies) under `secret`, memoised. */
+  /**
+   * X-Webpa-Signature of `body` (one of this event's two bodies) under `secret`, memoised for
+   * webhooks that share a secret (a short list compared by identity: no key is built).
+   */
   signature(secret: string, body: Buffer): string {
-    const key = body === this.msgpack ? `m${secret}` : `p${secret}`;
-    this.signatures ??= new Map();
-    let sig = this.signatures.get(key);
-    if (sig === undefined) {
-      sig = signBody(secret, body);
-      if (this.signatures.size < 64) this.signatures.set(key, sig);
-    }
+    const memo = (this.signatures ??= []);
+    for (const s of memo) if (s.body === body && s.secret === secret) return s.sig;
+    const sig = signBody(secret, body);
+    if (memo.length < 64) memo.push({ body, secret, sig });
     return sig;
   }
 

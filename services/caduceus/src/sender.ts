@@ -114,8 +114,6 @@ export class WebhookSender {
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   readonly url: string;
-  private readonly gWorkers: { set(v: number): void };
-  private readonly gQueue: { set(v: number): void };
   private readonly cCutOffDrops: { inc(v?: number): void };
   private readonly counters = new Map<string, { inc(v?: number): void }>();
   private readonly timings = new Map<string, { observe(v: number): void }>();
@@ -126,14 +124,12 @@ export class WebhookSender {
   ) {
     this.url = record.webhook.config.url;
     const m = deps.metrics;
-    this.gWorkers = m.workers.labels({ url: this.url });
-    this.gQueue = m.outgoingQueueDepth.labels({ url: this.url });
     this.cCutOffDrops = m.dropped.labels({ url: this.url, reason: 'cut_off' });
     this.update(record);
     m.workersMax.set({ url: this.url }, deps.settings.numWorkers);
     m.deliveryRetryMax.set({ url: this.url }, deps.settings.retries);
-    this.gWorkers.set(0);
-    this.gQueue.set(0);
+    // queue length and workers are read by the gauges when metrics are collected
+    m.watchSender(this.url, this);
   }
 
   get webhook(): StoredWebhook {
@@ -204,7 +200,6 @@ export class WebhookSender {
     this.queue = [];
     this.head = 0;
     if (n > 0) this.deps.metrics.dropped.inc({ url: this.url, reason }, n);
-    this.gQueue.set(0);
     return n;
   }
 
@@ -228,8 +223,6 @@ export class WebhookSender {
       this.active++;
       void this.deliver(ev, start, this.record).finally(() => this.done());
     }
-    this.gWorkers.set(this.active);
-    this.gQueue.set(this.queueLength);
   }
 
   private done(): void {
@@ -238,7 +231,25 @@ export class WebhookSender {
     if (this.active === 0 && this.queueLength === 0) this.notifyIdle();
   }
 
+  /** The series of the previous delivery: consecutive deliveries usually share them. */
+  private lastSeries:
+    | {
+        url: string;
+        reason: string;
+        event: string;
+        code: string;
+        count: { inc(v?: number): void };
+        timing: { observe(v: number): void };
+      }
+    | undefined;
+
   private countDelivery(url: string, reason: string, event: string, code: string, secs: number) {
+    const l = this.lastSeries;
+    if (l && l.url === url && l.reason === reason && l.event === event && l.code === code) {
+      l.count.inc();
+      l.timing.observe(secs);
+      return;
+    }
     const key = `${url}\u0000${reason}\u0000${event}\u0000${code}`;
     let c = this.counters.get(key);
     if (!c) {
@@ -256,6 +267,7 @@ export class WebhookSender {
       this.timings.set(tkey, t);
     }
     t.observe(secs);
+    this.lastSeries = { url, reason, event, code, count: c, timing: t };
   }
 
   private async deliver(
@@ -394,6 +406,7 @@ export class WebhookSender {
     if (this.closed) return;
     this.closed = true;
     this.dropQueue(reason);
+    this.deps.metrics.unwatchSender(this.url, this);
     this.deps.metrics.forgetUrl(this.url);
   }
 }
