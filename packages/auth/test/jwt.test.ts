@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -310,5 +310,79 @@ describe('JWT verification', () => {
       });
       assert.equal(await codeOf(v.verify(await token(good, base()))), 'auth_key_unavailable');
     });
+  });
+});
+
+describe('JWS algorithms and keys', () => {
+  type Pair = { privateKey: KeyObject; publicKey: KeyObject };
+  const pairs: Record<string, Pair> = {
+    rsa: generateKeyPairSync('rsa', { modulusLength: 2048 }),
+    rsa1024: generateKeyPairSync('rsa', { modulusLength: 1024 }),
+    p256: generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    p384: generateKeyPairSync('ec', { namedCurve: 'P-384' }),
+    ed25519: generateKeyPairSync('ed25519'),
+  };
+  /** Keys served by kid from memory (the kid names the key pair). */
+  const keySource = {
+    getKey: async (kid: string) => {
+      const pair = pairs[kid];
+      if (!pair) throw new AuthError('auth_unknown_kid', `no key ${kid}`);
+      return { key: pair.publicKey };
+    },
+  };
+  const v = createJwtVerifier({
+    keySource,
+    algorithms: ['RS256', 'PS256', 'PS512', 'ES256', 'ES384', 'EdDSA'],
+  });
+  const sign = (alg: string, kid: string, header: Record<string, unknown> = {}) =>
+    new SignJWT({ sub: 'dev', exp: now() + 60 })
+      .setProtectedHeader({ alg, kid, ...header })
+      .sign((pairs[kid] as Pair).privateKey);
+
+  /** RS256 signed with node:crypto directly (jose refuses to sign these headers and keys). */
+  const rawRs256 = (kid: string, header: Record<string, unknown> = {}) => {
+    const input = `${b64url({ alg: 'RS256', kid, ...header })}.${b64url({ sub: 'dev' })}`;
+    const sig = cryptoSign('sha256', Buffer.from(input), (pairs[kid] as Pair).privateKey);
+    return `${input}.${sig.toString('base64url')}`;
+  };
+
+  const cases: [string, string, string][] = [
+    ['RS256', 'rsa', 'ok'],
+    ['PS256', 'rsa', 'ok'],
+    ['PS512', 'rsa', 'ok'],
+    ['ES256', 'p256', 'ok'],
+    ['ES384', 'p384', 'ok'],
+    ['EdDSA', 'ed25519', 'ok'],
+  ];
+  for (const [alg, kid, want] of cases) {
+    it(`${alg} with a ${kid} key -> ${want}`, async () => {
+      assert.equal(await codeOf(v.verify(await sign(alg, kid))), want);
+    });
+  }
+
+  it('refuses keys that do not fit the algorithm', async () => {
+    // signed correctly, then presented under the kid of a key of another kind or size
+    const es256 = await sign('ES256', 'p256');
+    const asP384 = es256.replace(/^[^.]+/, b64url({ alg: 'ES256', kid: 'p384' }));
+    assert.equal(await codeOf(v.verify(asP384)), 'auth_invalid');
+    const asRsa = es256.replace(/^[^.]+/, b64url({ alg: 'ES256', kid: 'rsa' }));
+    assert.equal(await codeOf(v.verify(asRsa)), 'auth_invalid');
+    assert.equal(await codeOf(v.verify(rawRs256('rsa1024'))), 'auth_invalid');
+    assert.equal(await codeOf(v.verify(rawRs256('rsa'))), 'ok');
+    const rs256 = await sign('RS256', 'rsa');
+    const asEc = rs256.replace(/^[^.]+/, b64url({ alg: 'RS256', kid: 'p256' }));
+    assert.equal(await codeOf(v.verify(asEc)), 'auth_invalid');
+  });
+
+  it('refuses critical header parameters it does not understand', async () => {
+    const cases = [{ crit: ['exp'], exp: 1 }, { crit: [] }, { crit: ['b64'] }, { crit: 'b64' }];
+    for (const header of cases)
+      assert.equal(await codeOf(v.verify(rawRs256('rsa', header))), 'auth_malformed');
+    assert.equal(await codeOf(v.verify(rawRs256('rsa', { crit: ['b64'], b64: true }))), 'ok');
+  });
+
+  it('refuses a signature of the wrong length', async () => {
+    const t = await sign('ES256', 'p256');
+    assert.equal(await codeOf(v.verify(`${t.slice(0, t.lastIndexOf('.'))}.AAAA`)), 'auth_invalid');
   });
 });
