@@ -112,10 +112,10 @@ export class Fanout {
     }
     this.#inFlight++;
     metrics?.fanoutInFlight.inc();
-    const stopTimer = metrics?.fanoutDuration.startTimer();
+    const started = metrics ? performance.now() : 0;
     try {
       const res = await this.#race(urls, req);
-      stopTimer?.({ code: String(res.status) });
+      metrics?.fanoutDuration.observe(codeLabels(res.status), (performance.now() - started) / 1000);
       return res;
     } finally {
       this.#inFlight--;
@@ -134,53 +134,14 @@ export class Fanout {
     if (this.#opts.authorization) headers.authorization = this.#opts.authorization;
     const { fanoutTimeoutMs, clientTimeoutMs, maxResponseBytes } = this.#opts;
     const calls = urls.map((url) => new EndpointCall(url, maxResponseBytes));
-    const cancel = (reason: Error, timedOut: boolean): void => {
-      for (const c of calls) c.abort(reason, timedOut);
-    };
     return new Promise<FanoutResponse>((resolve) => {
-      let settled = false;
-      let pending = calls.length;
-      let best: EndpointResult | undefined;
-      const spans: string[] = [];
-      const errors: string[] = [];
-      const finish = (res: FanoutResponse): void => {
-        settled = true;
-        clearTimeout(timer);
-        if (clientTimer !== undefined) clearTimeout(clientTimer);
-        // cancel whatever is still outstanding (losers, hung endpoints)
-        if (pending > 0) cancel(SETTLED, false);
-        if (spans.length) res.headers['x-xmidt-span'] = spans;
-        if (errors.length) res.headers['x-xmidt-error'] = errors;
-        resolve(res);
-      };
-      const timer = setTimeout(() => {
-        if (settled) return;
-        // nothing below 400 in time: the timeout answer wins, empty body
-        finish({ status: 504, headers: {}, body: EMPTY, reason: 'timeout' });
-      }, fanoutTimeoutMs);
+      const race = new Race(calls, resolve, this.#opts.metrics);
+      race.timer = setTimeout(onFanoutTimeout, fanoutTimeoutMs, race);
       // every endpoint request started now: their common deadline; each counts as 504
-      const clientTimer =
-        clientTimeoutMs < fanoutTimeoutMs
-          ? setTimeout(() => {
-              if (!settled) cancel(clientTimeoutReason(), true);
-            }, clientTimeoutMs)
-          : undefined;
-      const onResult = (r: EndpointResult): void => {
-        this.#opts.metrics?.endpointRequests.labels(String(r.status)).inc();
-        if (settled) return;
-        spans.push(`${quote(r.url)},${quote(r.started)},${quote(`${r.durationMs}ms`)}`);
-        if (r.error !== undefined) errors.push(`${quote(r.url)},,${quote(r.error)}`);
-        pending--;
-        if (r.status < 400) {
-          finish({ status: r.status, headers: passThrough(r), body: r.body });
-          return;
-        }
-        if (!best || r.status > best.status) best = r;
-        if (pending === 0)
-          finish({ status: best.status, headers: passThrough(best), body: best.body });
-      };
+      if (clientTimeoutMs < fanoutTimeoutMs)
+        race.clientTimer = setTimeout(onClientTimeout, clientTimeoutMs, race);
       for (const call of calls) {
-        void call.result.then(onResult);
+        void call.result.then((r) => race.onResult(r));
         try {
           this.#agent.dispatch(
             {
@@ -202,4 +163,98 @@ export class Fanout {
   async close(): Promise<void> {
     await this.#agent.close();
   }
+}
+
+/** Label objects by status code (a handful), so an observation does not allocate one. */
+const CODE_LABELS = new Map<number, { code: string }>();
+
+function codeLabels(status: number): { code: string } {
+  let l = CODE_LABELS.get(status);
+  if (!l) {
+    l = { code: String(status) };
+    if (CODE_LABELS.size < 64) CODE_LABELS.set(status, l);
+  }
+  return l;
+}
+
+/** Counter children by status code for the endpoint answers. */
+const endpointCounters = new WeakMap<ScytaleMetrics, Map<number, { inc(): void }>>();
+
+function countEndpointAnswer(metrics: ScytaleMetrics, status: number): void {
+  let byCode = endpointCounters.get(metrics);
+  if (!byCode) {
+    byCode = new Map();
+    endpointCounters.set(metrics, byCode);
+  }
+  let c = byCode.get(status);
+  if (!c) {
+    c = metrics.endpointRequests.labels(String(status));
+    if (byCode.size < 64) byCode.set(status, c);
+  }
+  c.inc();
+}
+
+/**
+ * The state of one fan-out: the first answer below 400 wins at once; otherwise the highest
+ * status once every endpoint has answered; the fan-out timeout answers 504. At most two timers,
+ * whatever the number of endpoints: the client timeout starts with the fan-out, so one timer
+ * covers every endpoint request. An object with methods rather than closures per fan-out.
+ */
+class Race {
+  settled = false;
+  pending: number;
+  best: EndpointResult | undefined;
+  readonly spans: string[] = [];
+  readonly errors: string[] = [];
+  timer: NodeJS.Timeout | undefined;
+  clientTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly calls: EndpointCall[],
+    private readonly resolve: (res: FanoutResponse) => void,
+    private readonly metrics: ScytaleMetrics | undefined,
+  ) {
+    this.pending = calls.length;
+  }
+
+  cancel(reason: Error, timedOut: boolean): void {
+    for (const c of this.calls) c.abort(reason, timedOut);
+  }
+
+  finish(res: FanoutResponse): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    if (this.clientTimer !== undefined) clearTimeout(this.clientTimer);
+    // cancel whatever is still outstanding (losers, hung endpoints)
+    if (this.pending > 0) this.cancel(SETTLED, false);
+    if (this.spans.length) res.headers['x-xmidt-span'] = this.spans;
+    if (this.errors.length) res.headers['x-xmidt-error'] = this.errors;
+    this.resolve(res);
+  }
+
+  onResult(r: EndpointResult): void {
+    if (this.metrics) countEndpointAnswer(this.metrics, r.status);
+    if (this.settled) return;
+    this.spans.push(`${quote(r.url)},${quote(r.started)},${quote(`${r.durationMs}ms`)}`);
+    if (r.error !== undefined) this.errors.push(`${quote(r.url)},,${quote(r.error)}`);
+    this.pending--;
+    if (r.status < 400) {
+      this.finish({ status: r.status, headers: passThrough(r), body: r.body });
+      return;
+    }
+    const best = !this.best || r.status > this.best.status ? r : this.best;
+    this.best = best;
+    if (this.pending === 0)
+      this.finish({ status: best.status, headers: passThrough(best), body: best.body });
+  }
+}
+
+function onFanoutTimeout(race: Race): void {
+  if (race.settled) return;
+  // nothing below 400 in time: the timeout answer wins, empty body
+  race.finish({ status: 504, headers: {}, body: EMPTY, reason: 'timeout' });
+}
+
+function onClientTimeout(race: Race): void {
+  if (!race.settled) race.cancel(clientTimeoutReason(), true);
 }

@@ -110,6 +110,15 @@ test('no reply in time: 504 with the error header and JSON body', async () => {
   });
 });
 
+test('a device that goes away while a request waits: 504 device closed, not the timeout', async () => {
+  const id = 'mac:665544332211';
+  const gone = await connectDevice(t.ws, id);
+  gone.ws.on('message', () => gone.ws.close());
+  const r = await send(encodeMsgpack(req({ dest: `${id}/config` })));
+  assert.equal(r.status, 504);
+  assert.equal(r.headers.get('x-xmidt-message-error'), 'that device has been closed');
+});
+
 test('a duplicate transaction uuid in flight is 400', async () => {
   const first = send(encodeMsgpack(req({ transactionUuid: 'silent-dup' })));
   await waitUntil(() => d.messages.some((m) => m.transactionUuid === 'silent-dup'));
