@@ -83,12 +83,24 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     metrics.inFlight.inc();
     done();
   });
+  // labelled children by route, method and status, so a response does not build them (bounded)
+  const series = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
   app.addHook('onResponse', (req, reply, done) => {
     metrics.inFlight.dec();
     const route = req.routeOptions.url ?? 'unrouted';
-    const code = String(reply.statusCode);
-    metrics.requests.labels(route, req.method, code).inc();
-    metrics.requestDuration.labels(route, code).observe(reply.elapsedTime / 1000);
+    const key = `${reply.statusCode} ${req.method} ${route}`;
+    let s = series.get(key);
+    if (!s) {
+      const code = String(reply.statusCode);
+      if (series.size >= 1000) series.clear();
+      s = {
+        count: metrics.requests.labels(route, req.method, code),
+        time: metrics.requestDuration.labels(route, code),
+      };
+      series.set(key, s);
+    }
+    s.count.inc();
+    s.time.observe(reply.elapsedTime / 1000);
     done();
   });
 
