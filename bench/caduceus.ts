@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { emit, type ResultRow } from './lib/results.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const MEASURE_MS = Number(process.env['BENCH_MS'] ?? 3000);
@@ -182,6 +183,7 @@ async function main() {
   const rxPool = new Pool(rx.url, { connections: RAW_CONCURRENCY });
   const body = eventBytes();
   const rows: [string, string, string, string][] = [];
+  const resultRows: ResultRow[] = [];
   const cpuRows: string[] = [];
   const measure = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
     const pids = [cad.proc.pid, rx.pid, undefined];
@@ -228,6 +230,12 @@ async function main() {
   const intake = await measure('intake', () => closedLoop(16, MEASURE_MS, notify));
   const intakeRate = intake / (MEASURE_MS / 1000);
   rows.push(['notify intake (events/s)', intakeRate.toFixed(0), '–', '–']);
+  resultRows.push({
+    scenario: 'caduceus',
+    metric: 'notify intake (events/s)',
+    ours: intakeRate,
+    better: 'higher',
+  });
   await unregister(`${rx.url}/none`);
 
   // raw baseline: the same request Caduceus makes (whole WRP, signed, the same headers),
@@ -303,6 +311,14 @@ async function main() {
       rawRate.toFixed(0),
       (rate / rawRate).toFixed(2),
     ]);
+    resultRows.push({
+      scenario: 'caduceus',
+      metric: `signed deliveries/s to ${n} webhooks (notify -> Caduceus -> receiver)`,
+      ours: rate,
+      baseline: { name: 'raw undici POSTs', value: rawRate },
+      better: 'higher',
+      goal: 0.6,
+    });
     // let queues drain, then remove the webhooks
     const deadline = Date.now() + 5000;
     while (rx.count() - start0 < sent * n && Date.now() < deadline) await sleep(20);
@@ -326,6 +342,7 @@ async function main() {
   for (const r of rows) console.log(line(r));
   console.log('CPU cores used per scenario:');
   for (const r of cpuRows) console.log(`  ${r}`);
+  emit(resultRows);
 }
 
 await main();

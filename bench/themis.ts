@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
+import { emit, type ResultRow } from './lib/results.js';
 import {
   generatePrivateKey,
   TokenSigner,
@@ -193,6 +194,7 @@ console.log(
 );
 console.log('alg    signer      workers  http tok/s   bare tok/s (1 thread)   ratio');
 const only = process.env['BENCH_ALG'];
+const resultRows: ResultRow[] = [];
 for (const { alg, variants } of runs.filter((r) => !only || r.alg === only)) {
   const bare = await bareSign(alg);
   for (const { mode, workers } of variants) {
@@ -202,6 +204,14 @@ for (const { alg, variants } of runs.filter((r) => !only || r.alg === only)) {
       console.log(
         `${alg.padEnd(6)} ${mode.padEnd(11)} ${String(workers).padStart(7)}  ${http.toFixed(0).padStart(10)}   ${bare.toFixed(0).padStart(10)}              ${(http / bare).toFixed(2)}x`,
       );
+      resultRows.push({
+        scenario: 'themis',
+        metric: `tokens/s over HTTP, ${alg}, ${mode} signer, ${workers} worker(s)`,
+        ours: http,
+        baseline: { name: 'bare node:crypto, 1 thread', value: bare },
+        better: 'higher',
+        goal: 0.8,
+      });
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -209,3 +219,4 @@ for (const { alg, variants } of runs.filter((r) => !only || r.alg === only)) {
     }
   }
 }
+emit(resultRows);

@@ -61,6 +61,13 @@ const SCENARIOS = [
     what: '(e) WRP codec vs msgpackr, hash-ring lookups/s, Petasos vs a bare 307',
   },
   {
+    id: 'services',
+    aliases: ['themis', 'caduceus'],
+    scripts: ['bench/themis.ts', 'bench/caduceus.ts'],
+    limit: 150,
+    what: 'Themis tokens/s per algorithm vs bare node:crypto signing; Caduceus intake and signed deliveries to 10 and 100 webhooks vs raw undici',
+  },
+  {
     id: 'scaleout',
     aliases: ['scale-out'],
     scripts: ['bench/scenarios/scaleout.ts'],
