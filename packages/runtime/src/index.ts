@@ -21,3 +21,4 @@ export { sendError, statusForError, createErrorHandler } from './http-error.js';
 export type { ErrorBody, ErrorStatusTable } from './http-error.js';
 export { ServiceRuntime } from './service-runtime.js';
 export type { ServiceRuntimeOptions, StartedPorts, RuntimeState } from './service-runtime.js';
+export { dispatchRequest, type DispatchRequestOptions } from './dispatch-request.js';

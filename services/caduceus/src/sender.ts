@@ -1,11 +1,10 @@
 import { isIP } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import { formatDuration as formatGoDuration } from '@xmidt/runtime';
+import { dispatchRequest, formatDuration as formatGoDuration } from '@xmidt/runtime';
 import { compileMatcher, matches, type CompiledMatcher, type MatchOptions } from './matcher.js';
 import type { CaduceusMetrics } from './metrics.js';
 import type { OutboundEvent } from './outbound-event.js';
-import { post } from './http-post.js';
 import { signBody } from './signature.js';
 import { normalizeIp, type UrlGuard } from './ssrf-guard.js';
 import { goJson, storedToJson, type StoredWebhook } from './webhook.js';
@@ -307,7 +306,7 @@ export class WebhookSender {
             code: 'address_refused',
           });
         }
-        status = await post(dispatcher, {
+        status = await dispatchRequest(dispatcher, {
           origin: t.origin,
           path: t.path,
           headers,
@@ -369,7 +368,7 @@ export class WebhookSender {
     try {
       const t = target(url, this.deps.guard);
       if (t.refused) throw new Error(`refusing ${url}: ${t.refused}`);
-      const status = await post(this.deps.dispatcher, {
+      const status = await dispatchRequest(this.deps.dispatcher, {
         origin: t.origin,
         path: t.path,
         headers,

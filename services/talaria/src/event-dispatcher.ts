@@ -1,5 +1,6 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
+import { dispatchRequest } from '@xmidt/runtime';
 import type { Message } from '@xmidt/wrp';
 import type { TalariaMetrics } from './metrics.js';
 
@@ -251,11 +252,12 @@ export class EventDispatcher {
       let reason: string;
       this.metrics.outboundInflight.inc();
       try {
-        status = await send(this.pool(job.target.origin), {
+        status = await dispatchRequest(this.pool(job.target.origin), {
           path: job.target.path,
-          method: this.cfg.method,
+          method: this.cfg.method as Dispatcher.HttpMethod,
           headers: this.headers,
           body: job.body,
+          maxResponseBytes: MAX_RESPONSE_BYTES,
         });
         reason = status >= 200 && status < 300 ? 'no_err' : 'non202';
       } catch (err) {
@@ -312,55 +314,6 @@ function parseTarget(u: string): Target | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * One request through the pool, resolving with the status once the response has been read
- * and discarded: the dispatch handler interface, so no body stream is made per response.
- * Rejects with the transport error (undici error codes).
- */
-function send(
-  pool: Dispatcher,
-  req: { path: string; method: string; headers: string[]; body: Buffer },
-): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    let status = 0;
-    let read = 0;
-    let abort: ((err?: Error) => void) | undefined;
-    pool.dispatch(
-      {
-        path: req.path,
-        method: req.method as Dispatcher.HttpMethod,
-        headers: req.headers,
-        body: req.body,
-      },
-      {
-        onConnect(abortFn) {
-          abort = abortFn;
-        },
-        onHeaders(statusCode) {
-          status = statusCode;
-          return true;
-        },
-        onData(chunk) {
-          read += chunk.length;
-          if (read > MAX_RESPONSE_BYTES) {
-            // the status is known: stop reading an oversized answer
-            abort?.(new Error('response body too large'));
-            return false;
-          }
-          return true;
-        },
-        onComplete() {
-          resolve(status);
-        },
-        onError(err) {
-          if (status !== 0 && read > MAX_RESPONSE_BYTES) resolve(status);
-          else reject(err);
-        },
-      },
-    );
-  });
 }
 
 function delay(ms: number): Promise<void> {

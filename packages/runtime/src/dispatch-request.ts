@@ -1,11 +1,15 @@
 import type { Dispatcher } from 'undici';
 
-export interface PostOptions {
-  origin: string;
+export interface DispatchRequestOptions {
+  /** Needed unless the dispatcher is a Pool or Client of one origin. */
+  origin?: string;
   path: string;
+  /** Default POST. */
+  method?: Dispatcher.HttpMethod;
   headers: string[] | Record<string, string>;
   body: Buffer;
-  timeoutMs: number;
+  /** Header and body timeouts; default: the dispatcher's own. */
+  timeoutMs?: number;
   /** Response bytes read before the connection is dropped (the body is discarded). */
   maxResponseBytes?: number;
 }
@@ -15,11 +19,15 @@ class ResponseTooLarge extends Error {
 }
 
 /**
- * One POST through an undici dispatcher, resolving with the status code once the response
- * has been read (and discarded). Uses the dispatch handler API directly: no body stream per
- * response. Rejects with the transport error (undici error codes).
+ * One request (a POST by default) through an undici dispatcher, resolving with the status
+ * code once the response has been read and discarded: the dispatch handler API, so no body
+ * stream is made per response. An answer longer than `maxResponseBytes` is cut short but its
+ * status still counts. Rejects with the transport error (undici error codes).
  */
-export function post(dispatcher: Dispatcher, opts: PostOptions): Promise<number> {
+export function dispatchRequest(
+  dispatcher: Dispatcher,
+  opts: DispatchRequestOptions,
+): Promise<number> {
   const limit = opts.maxResponseBytes ?? 64 * 1024;
   return new Promise<number>((resolve, reject) => {
     let status = 0;
@@ -28,13 +36,14 @@ export function post(dispatcher: Dispatcher, opts: PostOptions): Promise<number>
     let abort: ((err?: Error) => void) | undefined;
     dispatcher.dispatch(
       {
-        origin: opts.origin,
+        ...(opts.origin === undefined ? {} : { origin: opts.origin }),
         path: opts.path,
-        method: 'POST',
+        method: opts.method ?? 'POST',
         headers: opts.headers,
         body: opts.body,
-        headersTimeout: opts.timeoutMs,
-        bodyTimeout: opts.timeoutMs,
+        ...(opts.timeoutMs === undefined
+          ? {}
+          : { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs }),
       },
       {
         // the classic handler interface: what every undici 7 dispatcher accepts
