@@ -3,6 +3,7 @@ export { freePort } from './free-port.js';
 export { waitFor } from './wait-for.js';
 export {
   assertDocumented,
+  assertOperationsAnswer,
   documentedOperations,
   routedOperations,
   type OperationsByListener,

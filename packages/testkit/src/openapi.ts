@@ -79,3 +79,24 @@ export function assertDocumented(
     assert.deepEqual(unrouted, [], `documented on ${name} but not routed`);
   }
 }
+
+/**
+ * Calls every operation the document lists on `listener` (path parameters left as written)
+ * at `base` over real HTTP and asserts each answers with one of `statuses`.
+ */
+export async function assertOperationsAnswer(
+  file: URL,
+  listener: string,
+  base: string,
+  statuses: readonly number[],
+  defaultListener = 'primary',
+): Promise<void> {
+  const ops = documentedOperations(file, defaultListener).get(listener) ?? new Set<string>();
+  assert.ok(ops.size > 0, `no operations documented on the ${listener} listener`);
+  for (const op of ops) {
+    const [method, path] = op.split(' ') as [string, string];
+    const res = await fetch(`${base}${path}`, { method });
+    await res.arrayBuffer();
+    assert.ok(statuses.includes(res.status), `${op}: ${res.status}`);
+  }
+}
