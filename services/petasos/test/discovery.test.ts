@@ -4,12 +4,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
-import { loadConfig } from '@xmidt/runtime';
-import { petasosConfigSchema } from '../src/config.js';
 import { createDiscovery } from '@xmidt/discovery';
 import type { Discovery, Registration } from '@xmidt/discovery';
 import { HashRing } from '@xmidt/hashring';
 import { createPetasos } from '../src/service.js';
+import { petasosTestConfig } from './config.js';
 import type { Petasos } from '../src/service.js';
 import { startEtcd, waitFor } from './helpers.js';
 import type { TestEtcd } from './helpers.js';
@@ -63,16 +62,8 @@ describe('petasos follows etcd discovery', () => {
       etcd: { endpoints: [etcd.endpoint], prefix: '/xmidt-test', leaseTtlSeconds: 5 },
     };
     registrar = createDiscovery(discovery);
-    const config = loadConfig({
-      service: 'petasos',
-      schema: petasosConfigSchema,
-      env: {},
-      overrides: {
-        primary: { host: '127.0.0.1', port: 0 },
-        admin: { host: '127.0.0.1', port: 0 },
-        log: { level: 'silent' },
-        discovery,
-      },
+    const config = petasosTestConfig({
+      discovery,
     });
     petasos = createPetasos(config);
     const ports = await petasos.start();

@@ -7,9 +7,8 @@ import {
   documentedOperations,
   routedOperations,
 } from '@xmidt/testkit';
-import { loadConfig } from '@xmidt/runtime';
-import { petasosConfigSchema } from '../src/config.js';
 import { createPetasos } from '../src/service.js';
+import { petasosTestConfig } from './config.js';
 import type { Petasos } from '../src/service.js';
 
 const OWNER = 'http://talaria-0.example.net:6200';
@@ -23,16 +22,8 @@ describe('petasos openapi.yaml documents every route', () => {
 
   before(async () => {
     petasos = createPetasos(
-      loadConfig({
-        service: 'petasos',
-        schema: petasosConfigSchema,
-        env: {},
-        overrides: {
-          primary: { host: '127.0.0.1', port: 0 },
-          admin: { host: '127.0.0.1', port: 0 },
-          log: { level: 'silent' },
-          discovery: { type: 'static', static: { services: { talaria: { dc1: [OWNER] } } } },
-        },
+      petasosTestConfig({
+        discovery: { type: 'static', static: { services: { talaria: { dc1: [OWNER] } } } },
       }),
     );
     const ports = await petasos.start();

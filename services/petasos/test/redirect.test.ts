@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
-import { loadConfig } from '@xmidt/runtime';
-import { petasosConfigSchema } from '../src/config.js';
 import { normalizeInstanceUrl } from '@xmidt/discovery';
 import { parseDeviceId } from '@xmidt/wrp';
 import { createPetasos } from '../src/service.js';
+import { petasosTestConfig } from './config.js';
 import type { Petasos } from '../src/service.js';
 import { vectorPath } from './helpers.js';
 
@@ -23,18 +22,10 @@ interface RingCase {
 }
 
 function configFor(instances: Record<string, string[]>, datacenter = 'dc1') {
-  return loadConfig({
-    service: 'petasos',
-    schema: petasosConfigSchema,
-    env: {},
-    overrides: {
-      primary: { host: '127.0.0.1', port: 0 },
-      admin: { host: '127.0.0.1', port: 0 },
-      log: { level: 'silent' },
-      discovery: { type: 'static', datacenter, static: { services: { talaria: instances } } },
-      server: 'petasos-test',
-      region: 'east',
-    },
+  return petasosTestConfig({
+    discovery: { type: 'static', datacenter, static: { services: { talaria: instances } } },
+    server: 'petasos-test',
+    region: 'east',
   });
 }
 

@@ -19,6 +19,15 @@ const REQUEST: Message = {
 };
 
 /** The device answers: a 200 with a WRP reply in the format Talaria was asked for. */
+/** POSTs REQUEST as msgpack to Scytale's device endpoint. */
+function sendRequest(base: string): ReturnType<typeof request> {
+  return request(`${base}/api/v3/device`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/msgpack' },
+    body: encodeMsgpack(REQUEST),
+  });
+}
+
 const holder: Behaviour = (req, res) => {
   const asked = decodeMsgpack(req.body);
   const reply: Message = {
@@ -268,11 +277,7 @@ describe('scytale fan-out failures', () => {
       scytaleConfig({ dc1: [a.url], dc2: [b.url] }, {}, { fanoutTimeout: '300ms' }),
     );
     try {
-      const res = await request(`${s.base}/api/v3/device`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/msgpack' },
-        body: encodeMsgpack(REQUEST),
-      });
+      const res = await sendRequest(s.base);
       assert.equal(res.statusCode, 504);
       assert.equal(await res.body.text(), '');
     } finally {
@@ -291,11 +296,7 @@ describe('scytale fan-out failures', () => {
       scytaleConfig({ dc1: [a.url], dc2: [b.url] }, {}, { clientTimeout: '200ms' }),
     );
     try {
-      const res = await request(`${s.base}/api/v3/device`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/msgpack' },
-        body: encodeMsgpack(REQUEST),
-      });
+      const res = await sendRequest(s.base);
       assert.equal(res.statusCode, 200);
       await res.body.dump();
     } finally {
@@ -316,11 +317,7 @@ describe('scytale fan-out failures', () => {
     const s = await startScytale(scytaleConfig({ dc1: [a.url], dc2: [b.url] }));
     try {
       while (b.received.length === 0 || a.received.length === 0) {
-        const res = await request(`${s.base}/api/v3/device`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/msgpack' },
-          body: encodeMsgpack(REQUEST),
-        });
+        const res = await sendRequest(s.base);
         assert.equal(res.statusCode, 200);
         await res.body.dump();
       }
@@ -343,11 +340,7 @@ describe('scytale fan-out failures', () => {
       scytaleConfig({ dc1: [a.url] }, {}, { clientTimeout: '200ms', fanoutTimeout: '5s' }),
     );
     try {
-      const res = await request(`${s.base}/api/v3/device`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/msgpack' },
-        body: encodeMsgpack(REQUEST),
-      });
+      const res = await sendRequest(s.base);
       assert.equal(res.statusCode, 504);
       assert.match(String(res.headers['x-xmidt-error']), /timeout/);
       assert.match(await res.body.text(), /timeout/);
@@ -367,11 +360,7 @@ describe('scytale fan-out failures', () => {
     };
     const s = await startScytale(scytaleConfig({ dc1: [a.url] }, {}, { maxResponseBytes: 1024 }));
     try {
-      const res = await request(`${s.base}/api/v3/device`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/msgpack' },
-        body: encodeMsgpack(REQUEST),
-      });
+      const res = await sendRequest(s.base);
       assert.equal(res.statusCode, 502);
       assert.match(String(res.headers['x-xmidt-error']), /too large/);
       assert.match(await res.body.text(), /response body too large/);
@@ -387,11 +376,7 @@ describe('scytale fan-out failures', () => {
     await gone.close();
     const s = await startScytale(scytaleConfig({ dc1: [url] }));
     try {
-      const res = await request(`${s.base}/api/v3/device`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/msgpack' },
-        body: encodeMsgpack(REQUEST),
-      });
+      const res = await sendRequest(s.base);
       assert.equal(res.statusCode, 503);
       assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
       assert.match(await res.body.text(), /ECONNREFUSED|connect/);
@@ -404,11 +389,7 @@ describe('scytale fan-out failures', () => {
   it('no Talaria known: 500 with X-Xmidt-Error "no fanout URLs"', async () => {
     const s = await startScytale(scytaleConfig({}));
     try {
-      const res = await request(`${s.base}/api/v3/device`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/msgpack' },
-        body: encodeMsgpack(REQUEST),
-      });
+      const res = await sendRequest(s.base);
       assert.equal(res.statusCode, 500);
       assert.equal(res.headers['x-xmidt-error'], 'no fanout URLs');
       assert.equal(await res.body.text(), '');
@@ -424,12 +405,7 @@ describe('scytale fan-out failures', () => {
       scytaleConfig({ dc1: [a.url] }, {}, { concurrency: 1, fanoutTimeout: '1s' }),
     );
     try {
-      const send = () =>
-        request(`${s.base}/api/v3/device`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/msgpack' },
-          body: encodeMsgpack(REQUEST),
-        });
+      const send = () => sendRequest(s.base);
       const first = send();
       while (s.scytale.fanout.inFlight === 0) await new Promise((r) => setTimeout(r, 5));
       const second = await send();
