@@ -3,15 +3,13 @@
 // Caduceus and the receiver run in child processes; load comes from this process over
 // keep-alive connections. Bounded to about 30 s.
 //   npx tsx bench/caduceus.ts
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { emit, type ResultRow } from './lib/results.js';
+import { startCaduceus } from './lib/services.js';
 
-const root = new URL('..', import.meta.url).pathname;
 const MEASURE_MS = Number(process.env['BENCH_MS'] ?? 3000);
 const WARMUP_MS = 500;
 const WORKERS_PER_SENDER = 16;
@@ -98,56 +96,6 @@ function startReceiver(): Promise<Receiver> {
   });
 }
 
-async function startCaduceus(dir: string): Promise<{ base: string; proc: ChildProcess }> {
-  const file = join(dir, 'caduceus.yaml');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      primary: { host: '127.0.0.1', port: 0 },
-      admin: { host: '127.0.0.1', port: 0 },
-      log: { level: 'info' },
-      store: { type: 'memory' },
-      intake: { maxOutstanding: 100000 },
-      sender: {
-        numWorkersPerSender: WORKERS_PER_SENDER,
-        maxConnectionsPerOrigin: RAW_CONCURRENCY,
-        queueSizePerSender: 1_000_000,
-        deliveryRetries: 0,
-      },
-      webhook: {
-        maxRegistrations: 1000,
-        validation: { url: { allowLoopback: true, allowIP: true, allowPrivate: true } },
-      },
-    }),
-  );
-  const proc = spawn(
-    process.execPath,
-    [
-      ...(process.env['BENCH_CPU_PROF']
-        ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_CPU_PROF']]
-        : []),
-      '--import',
-      'tsx',
-      join(root, 'services/caduceus/src/main.ts'),
-      '--config',
-      file,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"primaryPort":(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.once('exit', (code) => reject(new Error(`caduceus exited ${code}: ${out}`)));
-  });
-  proc.stdout?.removeAllListeners('data');
-  proc.stdout?.resume();
-  return { base: `http://127.0.0.1:${port}`, proc };
-}
-
 // ---------------------------------------------------------------------------------------------
 // load
 
@@ -176,9 +124,12 @@ function cpuSeconds(pid: number | undefined): number {
 }
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-caduceus-'));
   const rx = await startReceiver();
-  const cad = await startCaduceus(dir);
+  const caduceus = await startCaduceus({
+    workersPerSender: WORKERS_PER_SENDER,
+    connectionsPerOrigin: RAW_CONCURRENCY,
+  });
+  const cad = { base: caduceus.url, pid: caduceus.server.pid };
   const notifyPool = new Pool(cad.base, { connections: 16 });
   const rxPool = new Pool(rx.url, { connections: RAW_CONCURRENCY });
   const body = eventBytes();
@@ -186,7 +137,7 @@ async function main() {
   const resultRows: ResultRow[] = [];
   const cpuRows: string[] = [];
   const measure = async <T>(label: string, fn: () => Promise<T>): Promise<T> => {
-    const pids = [cad.proc.pid, rx.pid, undefined];
+    const pids = [cad.pid, rx.pid, undefined];
     const before = pids.map(cpuSeconds);
     const t0 = Date.now();
     const out = await fn();
@@ -327,9 +278,8 @@ async function main() {
 
   await notifyPool.close();
   await rxPool.close();
-  cad.proc.kill('SIGTERM');
+  await caduceus.stop();
   rx.stop();
-  rmSync(dir, { recursive: true, force: true });
 
   const head: [string, string, string, string] = ['scenario', 'rate', 'raw undici', 'ratio'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

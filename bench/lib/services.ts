@@ -196,7 +196,9 @@ export async function startScytale(discovery: DiscoveryYaml): Promise<ServiceUnd
 }
 
 /** Caduceus with an in-memory store, loopback webhooks allowed, no retries. */
-export async function startCaduceus(): Promise<ServiceUnderTest> {
+export async function startCaduceus(
+  opts: { workersPerSender?: number; connectionsPerOrigin?: number } = {},
+): Promise<ServiceUnderTest> {
   return startService(
     'caduceus',
     () => [
@@ -207,8 +209,8 @@ export async function startCaduceus(): Promise<ServiceUnderTest> {
         store: { type: 'memory' },
         intake: { maxOutstanding: 100000 },
         sender: {
-          numWorkersPerSender: 16,
-          maxConnectionsPerOrigin: 64,
+          numWorkersPerSender: opts.workersPerSender ?? 16,
+          maxConnectionsPerOrigin: opts.connectionsPerOrigin ?? 64,
           queueSizePerSender: 1_000_000,
           deliveryRetries: 0,
           disablePartnerIDs: true,
