@@ -134,7 +134,10 @@ export class ClaimsBuilder {
       if (value && pid.claim) claims[pid.claim] = value;
     }
     // 2. static claims beat request claims
-    for (const e of this.#static) claims[e.key] = structuredClone(e.staticValue);
+    for (const e of this.#static) {
+      const v = e.staticValue;
+      claims[e.key] = typeof v === 'object' && v !== null ? structuredClone(v) : v;
+    }
     // 3. nonce
     if (this.#opts.nonce) claims['jti'] = randomBase64Url(16);
     // 4. time

@@ -139,10 +139,16 @@ export const themisConfigSchema = Type.Object({
   ),
   signer: Type.Object(
     {
-      /** threadpool: async crypto.sign on libuv's pool; inline: on the event loop. */
-      mode: Type.Union([Type.Literal('threadpool'), Type.Literal('inline')], {
-        default: 'threadpool',
-      }),
+      /**
+       * threadpool: async crypto.sign on libuv's pool; threads: batches per event-loop turn on
+       * worker threads; inline: on the event loop.
+       */
+      mode: Type.Union(
+        [Type.Literal('threadpool'), Type.Literal('threads'), Type.Literal('inline')],
+        { default: 'threadpool' },
+      ),
+      /** Worker threads of the `threads` mode. */
+      threads: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
     },
     { default: {} },
   ),

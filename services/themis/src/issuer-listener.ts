@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
-import { fastify, type FastifyInstance } from 'fastify';
+import { fastify, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { childAtLeast, ConfigError } from '@xmidt/runtime';
 import type { ThemisConfig } from './config.js';
@@ -25,11 +25,15 @@ export function createIssuerListener(
   config: IssuerListenerConfig,
   logger: Logger,
 ): FastifyInstance {
-  const loggerInstance = childAtLeast(logger, { listener: 'issuer' }, 'warn');
+  const base: FastifyServerOptions = {
+    loggerInstance: childAtLeast(logger, { listener: 'issuer' }, 'warn'),
+    // as the runtime's listeners: no child logger per request (its info lines are below the
+    // listener's level; failures are logged by the routes)
+    childLoggerFactory: (l) => l,
+    return503OnClosing: true,
+  };
   const tls = config.tls;
-  if (!tls) {
-    return fastify({ loggerInstance, return503OnClosing: true }) as unknown as FastifyInstance;
-  }
+  if (!tls) return fastify(base) as unknown as FastifyInstance;
   const mtls = tls.mtls;
   const https: Record<string, unknown> = {
     cert: read('certFile', tls.certFile),
@@ -42,11 +46,8 @@ export function createIssuerListener(
     if (mtls.clientCACertificateFile)
       https['ca'] = read('mtls.clientCACertificateFile', mtls.clientCACertificateFile);
   }
-  const app = fastify({
-    loggerInstance,
-    return503OnClosing: true,
-    https,
-  }) as unknown as FastifyInstance;
+  const options: FastifyServerOptions & { https: Record<string, unknown> } = { ...base, https };
+  const app = fastify(options) as unknown as FastifyInstance;
   if (mtls && mtls.disableRequire !== mtls.disableVerify) {
     // Modes Node's TLS options cannot express alone: enforce them once the handshake is done.
     app.server.on('secureConnection', (socket: TLSSocket) => {

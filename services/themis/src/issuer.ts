@@ -55,10 +55,12 @@ export function buildIssuer(
   metrics: IssueMetrics,
 ): FastifyInstance {
   const app = createIssuerListener(config.servers.issuer, logger);
+  const signer = new TokenSigner(config.signer.mode, { threads: config.signer.threads });
+  app.addHook('onClose', () => signer.close());
   registerIssueRoutes(app, {
     builder: createClaimsBuilder(config),
     keys,
-    signer: new TokenSigner(config.signer.mode),
+    signer,
     trust: createTrustEvaluator(config),
     tls: config.servers.issuer.tls?.mtls !== undefined,
     maxConcurrentRequests: config.servers.issuer.maxConcurrentRequests,

@@ -6,7 +6,7 @@ import type { ThemisConfig } from './config.js';
 import { buildIssuer, createClaimsBuilder, createTrustEvaluator } from './issuer.js';
 import { IssuerCluster } from './issuer-cluster.js';
 import { KeyStore } from './key-store.js';
-import { createThemisMetrics } from './metrics.js';
+import { createThemisMetrics, issueCounters } from './metrics.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerKeyRoutes } from './routes/keys.js';
 import type { SigningKey } from './signer.js';
@@ -74,10 +74,7 @@ export async function createThemis(
 
   const inProcess = config.servers.issuer.workers <= 1;
   const issuer = inProcess
-    ? buildIssuer(config, runtime.logger, keys, {
-        issued: (alg, outcome) => metrics.issued.inc({ alg, outcome }),
-        trust: (t, reason) => metrics.trust.inc({ trust: String(t), reason }),
-      })
+    ? buildIssuer(config, runtime.logger, keys, issueCounters(metrics))
     : undefined;
   const workers = inProcess
     ? undefined

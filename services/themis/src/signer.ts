@@ -1,13 +1,16 @@
 import { sign as cryptoSign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import { hashOf, signKeyInput, type SigningAlgorithm } from './algorithms.js';
+import { SigningThreads } from './signing-threads.js';
 
 /**
- * Where signatures are computed: `threadpool` (default) uses crypto.sign's asynchronous form
- * (libuv's thread pool, so several cores sign at once while the event loop keeps serving HTTP);
- * `inline` signs synchronously on the event loop. bench/themis.ts measures both: the pool wins
- * for every algorithm (the hand-off costs 1-5 µs).
+ * Where signatures are computed: `threadpool` uses crypto.sign's asynchronous form (one libuv
+ * pool job per signature, so several cores sign at once while the event loop keeps serving
+ * HTTP); `threads` sends the signatures asked for in one event-loop turn to a worker thread as
+ * one batch (one hand-off per batch instead of per signature, which matters when a signature
+ * costs little more than its hand-off, as ECDSA and Ed25519 do); `inline` signs synchronously
+ * on the event loop. bench/themis.ts measures them.
  */
-export type SignerMode = 'threadpool' | 'inline';
+export type SignerMode = 'threadpool' | 'threads' | 'inline';
 
 export interface SigningKey {
   kid: string;
@@ -24,28 +27,46 @@ function b64url(s: string): string {
   return Buffer.from(s, 'utf8').toString('base64url');
 }
 
-/** JSON with object keys sorted at every level (as the original's Go maps serialise). */
+/** A copy of a JSON value with the keys of every plain object in sorted order. */
+function sortedCopy(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(sortedCopy);
+  // Dates and the like serialise through toJSON, not their own keys
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  const o = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(o).sort()) out[k] = sortedCopy(o[k]);
+  return out;
+}
+
+/**
+ * JSON with object keys sorted at every level (as the original's Go maps serialise). The sorted
+ * copy is serialised without a replacer, which would call back into JavaScript for every value.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const o = v as Record<string, unknown>;
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(o).sort()) out[k] = o[k];
-      return out;
-    }
-    return v;
-  });
+  return JSON.stringify(sortedCopy(value));
+}
+
+export interface TokenSignerOptions {
+  /** Signing threads of the `threads` mode (default 1). */
+  threads?: number;
 }
 
 export class TokenSigner {
   readonly #mode: SignerMode;
+  readonly #threads: SigningThreads | undefined;
   readonly #headers = new WeakMap<
     SigningKey,
-    { header: string; input: KeyObject | SignKeyObjectInput }
+    { header: string; hash: string | null; input: KeyObject | SignKeyObjectInput }
   >();
 
-  constructor(mode: SignerMode = 'threadpool') {
+  constructor(mode: SignerMode = 'threadpool', opts: TokenSignerOptions = {}) {
     this.#mode = mode;
+    this.#threads = mode === 'threads' ? new SigningThreads(opts.threads ?? 1) : undefined;
+  }
+
+  get mode(): SignerMode {
+    return this.#mode;
   }
 
   #prepared(key: SigningKey) {
@@ -54,6 +75,7 @@ export class TokenSigner {
       // golang-jwt writes {"alg","kid","typ"} (sorted map keys)
       p = {
         header: b64url(canonicalJson({ alg: key.alg, kid: key.kid, typ: 'JWT' })),
+        hash: hashOf(key.alg),
         input: signKeyInput(key.alg, key.privateKey),
       };
       this.#headers.set(key, p);
@@ -63,23 +85,32 @@ export class TokenSigner {
 
   /** Compact JWS of the claims (keys sorted), header {alg, kid, typ: JWT}. */
   sign(claims: Record<string, unknown>, key: SigningKey): Promise<string> {
-    const { header, input } = this.#prepared(key);
-    const signingInput = `${header}.${b64url(canonicalJson(claims))}`;
+    const prepared = this.#prepared(key);
+    const signingInput = `${prepared.header}.${b64url(canonicalJson(claims))}`;
+    if (this.#threads) {
+      return this.#threads
+        .sign(signingInput, prepared, key)
+        .then((sig) => `${signingInput}.${sig}`);
+    }
     const data = Buffer.from(signingInput, 'latin1');
-    const hash = hashOf(key.alg);
     if (this.#mode === 'inline') {
       try {
-        const sig = cryptoSign(hash, data, input);
+        const sig = cryptoSign(prepared.hash, data, prepared.input);
         return Promise.resolve(`${signingInput}.${sig.toString('base64url')}`);
       } catch (err) {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     }
     return new Promise((resolve, reject) => {
-      cryptoSign(hash, data, input, (err, sig) => {
+      cryptoSign(prepared.hash, data, prepared.input, (err, sig) => {
         if (err) reject(err);
         else resolve(`${signingInput}.${sig.toString('base64url')}`);
       });
     });
+  }
+
+  /** Stops the signing threads (`threads` mode); other modes hold nothing. */
+  async close(): Promise<void> {
+    await this.#threads?.close();
   }
 }

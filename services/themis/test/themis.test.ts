@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -91,6 +92,41 @@ describe('themis (RS256, persisted keys)', () => {
     assert.equal(c.nbf, c.iat! - 15);
     assert.equal(new Date(res.headers.get('expires') ?? '').getTime(), c.exp! * 1000);
     assert.deepEqual(Object.keys(c), [...Object.keys(c)].sort()); // sorted like Go maps
+  });
+
+  it('echoes X-WebPA-Transaction-Id, or makes one, on every issuer answer', async () => {
+    const given = await issue(t.ports.issuerPort, { 'X-WebPA-Transaction-Id': 'tid-1' });
+    assert.equal(given.headers.get('x-webpa-transaction-id'), 'tid-1');
+    const made = await issue(t.ports.issuerPort);
+    assert.match(made.headers.get('x-webpa-transaction-id') ?? '', /^[\w-]{16}$/);
+    const bad = await issue(t.ports.issuerPort, {
+      'X-Midt-Partner-Id': '*',
+      'X-WebPA-Transaction-Id': 'tid-2',
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers.get('x-webpa-transaction-id'), 'tid-2');
+    const missing = await fetch(`http://127.0.0.1:${t.ports.issuerPort}/nowhere`);
+    assert.equal(missing.status, 404);
+    assert.match(missing.headers.get('x-webpa-transaction-id') ?? '', /^[\w-]{16}$/);
+  });
+
+  it('a repeated request header: its first value is the claim', async () => {
+    // two header lines (fetch would join them into one)
+    const body = await new Promise<string>((resolve, reject) => {
+      get(
+        `http://127.0.0.1:${t.ports.issuerPort}/issue`,
+        { headers: { 'X-Midt-Mac-Address': ['mac:aa', 'mac:bb'], 'X-Midt-Serial-Number': 'S,1' } },
+        (res) => {
+          let text = '';
+          res.setEncoding('latin1');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => resolve(text));
+        },
+      ).on('error', reject);
+    });
+    const c = decodeJwt(body);
+    assert.equal(c['mac'], 'mac:aa');
+    assert.equal(c['serial'], 'S,1');
   });
 
   it('partner id: default when absent, 400 when no piece qualifies', async () => {
@@ -304,5 +340,45 @@ describe('themis algorithms', () => {
         await t.stop();
       }
     });
+  }
+});
+
+describe('themis signer modes', () => {
+  for (const mode of ['threads', 'inline', 'threadpool'] as const) {
+    for (const alg of ['ES256', 'EdDSA', 'RS256'] as const) {
+      it(`${mode} signer: concurrent ${alg} tokens over HTTP all verify, across a rotation`, async () => {
+        const t = await startThemis({
+          token: { alg, key: { directory: '' } },
+          signer: { mode, threads: 2 },
+        });
+        try {
+          const url = `http://127.0.0.1:${t.ports.keyPort}/keys/{kid}`;
+          const v = createJwtVerifier({ keysUrl: url, algorithms: [alg] });
+          const first = t.themis.keys.active().kid;
+          const many = (n: number) =>
+            Promise.all(
+              Array.from({ length: n }, async (_, i) => {
+                const res = await issue(t.ports.issuerPort, { 'X-Midt-Mac-Address': `mac:${i}` });
+                assert.equal(res.status, 200);
+                const token = await res.text();
+                const p = await v.verify(token);
+                assert.equal(decodeJwt(token)['mac'], `mac:${i}`);
+                return { kid: decodeProtectedHeader(token).kid, jti: p.claims['jti'] };
+              }),
+            );
+          const before = await many(40);
+          assert.ok(before.every((r) => r.kid === first));
+          // tokens asked for while the key changes are signed with the key each was built for
+          const during = many(40);
+          const rotated = await t.themis.rotate();
+          const after = [...(await during), ...(await many(40))];
+          assert.ok(after.every((r) => r.kid === first || r.kid === rotated.kid));
+          assert.equal(after.at(-1)?.kid, rotated.kid);
+          assert.equal(new Set([...before, ...after].map((r) => r.jti)).size, 120);
+        } finally {
+          await t.stop();
+        }
+      });
+    }
   }
 });

@@ -1,4 +1,5 @@
 import { randomBase64Url } from '../random-pool.js';
+import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClaimsBuilder, ClaimsRequest } from '../claims.js';
@@ -26,90 +27,129 @@ export interface IssueMetrics {
 
 const MAX_TRANSACTION_ID = 128;
 
-function firstRawHeader(req: FastifyRequest, name: string): string | undefined {
-  const raw = req.raw.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] ?? '').toLowerCase() === name) return raw[i + 1];
+/**
+ * The first value of a request header. Node joins repeated headers with ', ' (and keeps only the
+ * first of some), so a value without a comma is the first one; one with a comma may be a join and
+ * is looked up in the raw header list.
+ */
+function firstHeader(raw: IncomingMessage, name: string): string | undefined {
+  const v = raw.headers[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') return v[0];
+  if (!v.includes(',')) return v;
+  const list = raw.rawHeaders;
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    const n = list[i] ?? '';
+    if (n.length === name.length && n.toLowerCase() === name) return list[i + 1];
   }
   return undefined;
 }
 
-function claimsRequest(req: FastifyRequest, deps: IssueRouteDeps): ClaimsRequest {
-  const query = (req.query ?? {}) as Record<string, string | string[] | undefined>;
-  const out: ClaimsRequest = {
-    header: (name) => firstRawHeader(req, name),
-    parameter: (name) => {
-      const v = query[name];
-      return Array.isArray(v) ? v[0] : v;
-    },
-  };
-  const trust = deps.trust.evaluateSocket(deps.tls ? (req.raw.socket as TLSSocket) : undefined);
-  deps.metrics.trust(trust.trust, trust.reason);
-  out.trust = trust;
-  return out;
+/** A ClaimsRequest over one HTTP request: headers, query parameters and the TLS peer. */
+class HttpClaimsRequest implements ClaimsRequest {
+  readonly #req: FastifyRequest;
+  readonly trust: ClaimsRequest['trust'];
+
+  constructor(req: FastifyRequest, deps: IssueRouteDeps) {
+    this.#req = req;
+    const trust = deps.trust.evaluateSocket(deps.tls ? (req.raw.socket as TLSSocket) : undefined);
+    deps.metrics.trust(trust.trust, trust.reason);
+    this.trust = trust;
+  }
+
+  header(name: string): string | undefined {
+    return firstHeader(this.#req.raw, name);
+  }
+
+  parameter(name: string): string | undefined {
+    const v = (this.#req.query as Record<string, string | string[] | undefined> | undefined)?.[
+      name
+    ];
+    return Array.isArray(v) ? v[0] : v;
+  }
 }
 
-function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+function sendError(reply: FastifyReply, err: unknown): void {
   if (err instanceof ThemisError) {
     const status = THEMIS_ERROR_STATUS[err.code];
     if (status === 429) reply.header('retry-after', '1');
-    return reply.code(status).type('text/plain; charset=utf-8').send(err.message);
+    reply.code(status).type('text/plain; charset=utf-8').send(err.message);
+    return;
   }
   reply.log.error({ err }, 'issuing failed');
-  return reply.code(500).type('text/plain; charset=utf-8').send('internal error');
+  reply.code(500).type('text/plain; charset=utf-8').send('internal error');
+}
+
+/** `Expires` of the last `exp` seen: tokens issued in the same second share it. */
+class ExpiresHeader {
+  #exp = NaN;
+  #text = '';
+  of(exp: number): string {
+    if (exp !== this.#exp) {
+      this.#exp = exp;
+      this.#text = new Date(exp * 1000).toUTCString();
+    }
+    return this.#text;
+  }
 }
 
 /** `GET /issue` (compact JWS, application/jose) and `GET /claims` (the same claims as JSON). */
 export function registerIssueRoutes(app: FastifyInstance, deps: IssueRouteDeps): void {
   let inFlight = 0;
-  app.addHook('onRequest', async (req, reply) => {
+  const limit = deps.maxConcurrentRequests;
+  const expires = new ExpiresHeader();
+  const busy = new ThemisError('busy', 'too many requests');
+
+  app.addHook('onRequest', (req, reply, done) => {
     const given = req.headers['x-webpa-transaction-id'];
     const tid =
       typeof given === 'string' && given !== '' && given.length <= MAX_TRANSACTION_ID
         ? given
         : randomBase64Url(12);
     reply.header('x-webpa-transaction-id', tid);
+    done();
   });
 
-  async function guarded(
-    reply: FastifyReply,
-    work: () => Promise<FastifyReply>,
-  ): Promise<FastifyReply> {
-    if (deps.maxConcurrentRequests > 0 && inFlight >= deps.maxConcurrentRequests) {
-      return sendError(reply, new ThemisError('busy', 'too many requests'));
-    }
-    inFlight++;
+  const claimsOf = (req: FastifyRequest) =>
+    deps.builder.build(new HttpClaimsRequest(req, deps), Date.now());
+
+  // The handlers answer through `reply` and return nothing: a returned reply or promise would
+  // make fastify wait for the response stream to finish, on every request.
+  app.get('/issue', (req, reply): void => {
+    if (limit > 0 && inFlight >= limit) return sendError(reply, busy);
+    let claims: Record<string, unknown>;
+    let key: SigningKey;
     try {
-      return await work();
+      claims = claimsOf(req);
+      key = deps.keys.active();
     } catch (err) {
       return sendError(reply, err);
-    } finally {
-      inFlight--;
     }
-  }
-
-  app.get('/issue', (req, reply) =>
-    guarded(reply, async () => {
-      const claims = deps.builder.build(claimsRequest(req, deps));
-      const key = deps.keys.active();
-      let token: string;
-      try {
-        token = await deps.signer.sign(claims, key);
-      } catch (err) {
+    inFlight++;
+    deps.signer.sign(claims, key).then(
+      (token) => {
+        inFlight--;
+        deps.metrics.issued(key.alg, 'success');
+        const exp = claims['exp'];
+        if (typeof exp === 'number') reply.header('expires', expires.of(exp));
+        reply.type('application/jose').send(token);
+      },
+      (err: unknown) => {
+        inFlight--;
         deps.metrics.issued(key.alg, 'failure');
-        throw new ThemisError('signing_failed', 'signing failed', { cause: err });
-      }
-      deps.metrics.issued(key.alg, 'success');
-      const exp = claims['exp'];
-      if (typeof exp === 'number') reply.header('expires', new Date(exp * 1000).toUTCString());
-      return reply.type('application/jose').send(token);
-    }),
-  );
+        sendError(reply, new ThemisError('signing_failed', 'signing failed', { cause: err }));
+      },
+    );
+  });
 
-  app.get('/claims', (req, reply) =>
-    guarded(reply, async () => {
-      const claims = deps.builder.build(claimsRequest(req, deps));
-      return reply.type('application/json; charset=utf-8').send(JSON.stringify(claims));
-    }),
-  );
+  app.get('/claims', (req, reply): void => {
+    if (limit > 0 && inFlight >= limit) return sendError(reply, busy);
+    let claims: Record<string, unknown>;
+    try {
+      claims = claimsOf(req);
+    } catch (err) {
+      return sendError(reply, err);
+    }
+    reply.type('application/json; charset=utf-8').send(JSON.stringify(claims));
+  });
 }
