@@ -4,6 +4,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FleetTarget, WorkerReply, WorkerRequest } from './fleet-protocol.js';
+import { cpuMs } from './proc-rss.js';
 
 const WORKER = fileURLToPath(new URL('./device-worker.ts', import.meta.url));
 
@@ -87,6 +88,19 @@ export class DeviceFleet {
     );
     await Promise.all(workers.map((w) => w.next('ready', 30_000)));
     return new DeviceFleet(workers);
+  }
+
+  /** CPU time (user + system) all device processes have used so far, in ms. */
+  cpuMs(): number {
+    let sum = 0;
+    for (const w of this.workers) {
+      try {
+        sum += w.child.pid === undefined ? 0 : cpuMs(w.child.pid);
+      } catch {
+        // exited
+      }
+    }
+    return sum;
   }
 
   get size(): number {

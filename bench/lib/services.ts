@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STORM_BACKLOG } from './listen-queue.js';
 import { REPO_ROOT, ServerProcess, freePort } from './server-process.js';
 
 export interface ServiceUnderTest {
@@ -140,7 +141,7 @@ export async function startTalariaService(o: TalariaOptions = {}): Promise<Servi
     () => [
       `log: { level: ${o.logLevel ?? 'info'} }`,
       `url: ${url}`,
-      `primary: { host: ${host}, port: ${port}, backlog: 4096 }`,
+      `primary: { host: ${host}, port: ${port}, backlog: ${STORM_BACKLOG} }`,
       'admin: { host: 127.0.0.1, port: 0 }',
       ...discoveryYaml(o.discovery ?? { static: { talaria: [url] } }),
       ...(o.jwtKeysUrl
@@ -168,7 +169,7 @@ export async function startPetasos(discovery: DiscoveryYaml): Promise<ServiceUnd
   return startService(
     'petasos',
     () => [
-      'primary: { host: 127.0.0.1, port: 0, backlog: 4096 }',
+      `primary: { host: 127.0.0.1, port: 0, backlog: ${STORM_BACKLOG} }`,
       'admin: { host: 127.0.0.1, port: 0 }',
       'log: { level: info }',
       ...discoveryYaml(discovery),

@@ -12,6 +12,7 @@ import { DeviceFleet } from '../lib/device-fleet.js';
 import { sleep } from '../lib/request-load.js';
 import { emit } from '../lib/results.js';
 import { envDuration, log, onCleanup, runScenario, scaled } from '../lib/scenario.js';
+import { raiseListenQueue } from '../lib/listen-queue.js';
 import { startPetasos, startTalariaService } from '../lib/services.js';
 import type { ServiceUnderTest } from '../lib/services.js';
 
@@ -28,6 +29,7 @@ async function held(talarias: ServiceUnderTest[]): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
+  raiseListenQueue();
   const etcd = await startEtcd();
   onCleanup(() => etcd.stop());
   const discovery = { etcd: etcd.endpoint };

@@ -13,13 +13,16 @@ export interface TlsConfig {
 export interface ListenerConfig {
   host: string;
   port: number;
-  /** Pending-connection queue length (capped by the kernel's somaxconn). Default 4096. */
+  /** Pending-connection queue length (capped by the kernel's somaxconn). Default 65535. */
   backlog?: number;
   tls?: TlsConfig;
 }
 
-/** Listen backlog when a listener does not set one: a reboot storm arrives all at once. */
-export const DEFAULT_BACKLOG = 4096;
+/**
+ * Listen backlog when a listener does not set one: a reboot storm arrives all at once, so ask for
+ * the most the kernel allows (it caps the queue at net.core.somaxconn; see docs/operations.md).
+ */
+export const DEFAULT_BACKLOG = 65535;
 
 /** typebox format name for Go duration strings (`'45s'`, `'1m30s'`). */
 export const DURATION_FORMAT = 'go-duration';
