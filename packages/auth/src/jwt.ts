@@ -110,12 +110,17 @@ const UNDERSTOOD_CRIT = new Set(['b64']);
  * payload bytes. Throws AuthError: malformed `crit`/`b64` -> auth_malformed; a key that does
  * not fit the algorithm, or a signature that does not verify -> auth_invalid.
  */
-function checkSignature(
+/**
+ * Checks the key against the alg and the signature against the key, and returns the payload
+ * bytes. The signature itself is checked on the libuv thread pool, so that a storm of connects
+ * spreads its RSA/EC arithmetic over every core instead of the event loop's.
+ */
+async function checkSignature(
   parts: string[],
   header: Record<string, unknown>,
   alg: string,
   key: KeyObject,
-): Buffer {
+): Promise<Buffer> {
   const spec = ALGORITHM_SPECS[alg];
   if (!spec)
     throw new AuthError(AuthErrorCode.AlgorithmNotAllowed, `algorithm ${alg} is not allowed`);
@@ -160,21 +165,30 @@ function checkSignature(
   const [h = '', p = '', s = ''] = parts;
   const signingInput = Buffer.from(`${h}.${p}`, 'latin1');
   const signature = Buffer.from(s, 'base64url');
-  let ok: boolean;
-  try {
-    ok = verifySignature(
-      spec.digest,
-      signingInput,
-      spec.pssSalt !== undefined
-        ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.pssSalt }
-        : spec.curve !== undefined
-          ? { key, dsaEncoding: 'ieee-p1363' }
-          : key,
-      signature,
-    );
-  } catch (err) {
-    throw new AuthError(AuthErrorCode.Invalid, 'token signature does not verify', { cause: err });
-  }
+  const ok = await new Promise<boolean>((resolve, reject) => {
+    const done = (err: Error | null, valid: boolean): void => {
+      if (err)
+        reject(
+          new AuthError(AuthErrorCode.Invalid, 'token signature does not verify', { cause: err }),
+        );
+      else resolve(valid);
+    };
+    try {
+      verifySignature(
+        spec.digest,
+        signingInput,
+        spec.pssSalt !== undefined
+          ? { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.pssSalt }
+          : spec.curve !== undefined
+            ? { key, dsaEncoding: 'ieee-p1363' }
+            : key,
+        signature,
+        done,
+      );
+    } catch (err) {
+      done(err as Error, false);
+    }
+  });
   if (!ok) throw new AuthError(AuthErrorCode.Invalid, 'token signature does not verify');
   return encoded ? Buffer.from(p, 'base64url') : Buffer.from(p, 'latin1');
 }
@@ -228,7 +242,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
           `key ${kid} is for ${vk.alg}, token says ${alg}`,
         );
       }
-      const payloadBytes = checkSignature(parts, header, alg, vk.key);
+      const payloadBytes = await checkSignature(parts, header, alg, vk.key);
       let claims: unknown;
       try {
         claims = JSON.parse(payloadBytes.toString('utf8'));

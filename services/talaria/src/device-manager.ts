@@ -20,7 +20,7 @@ import type { EventDispatcher } from './event-dispatcher.js';
 import { DEVICE_PATH, checkHandshake } from './handshake.js';
 import type { HandshakeDeps, HandshakeResult, Rejection } from './handshake.js';
 import type { TalariaMetrics } from './metrics.js';
-import { offlineEvent, onlineEvent, rfc3339Nano } from './status-events.js';
+import { offlineEvent, onlineEvent, rfc3339Nano, statusDest } from './status-events.js';
 
 export interface ManagerConfig {
   maxDevices: number;
@@ -56,6 +56,7 @@ export class DeviceManager implements ConnectionHub {
   private readonly ackSource: string;
   private lastStampMs = -1;
   private lastStamp = '';
+  private readonly hwChildren = new Map<string, { inc(): void; dec(): void }>();
 
   constructor(
     private readonly cfg: ManagerConfig,
@@ -167,23 +168,33 @@ export class DeviceManager implements ConnectionHub {
     }
     this.metrics.connectCount.inc();
     this.metrics.deviceCount.set(this.registry.size);
-    this.metrics.hardwareModel.inc(this.hwLabels(conn));
+    this.hwGauge(conn).inc();
     this.logger.debug({ device: info.id, session: info.sessionId }, 'device connected');
-    const event = onlineEvent(conn, this.cfg.statusSource);
-    this.events.dispatch(event, encodeMsgpack(event));
+    const now = Date.now();
+    this.events.dispatch(statusDest(conn.id, 'online'), () =>
+      encodeMsgpack(onlineEvent(conn, this.cfg.statusSource, now)),
+    );
   }
 
-  private hwLabels(
-    conn: DeviceConnection,
-  ): Record<'model' | 'partnerid' | 'firmware' | 'trust', string> {
+  /**
+   * The `hardware_model` gauge child of a device's model, firmware, partner and trust, kept
+   * across connects (a fleet has few distinct combinations; bounded all the same).
+   */
+  private hwGauge(conn: DeviceConnection): { inc(): void; dec(): void } {
     const c = conn.info.convey;
     const s = (v: unknown): string => (typeof v === 'string' && v !== '' ? v : 'unknown');
-    return {
-      model: s(c?.['hw-model']),
-      firmware: s(c?.['fw-name']),
-      partnerid: conn.info.partnerIds[0] ?? 'unknown',
-      trust: String(conn.info.trust),
-    };
+    const model = s(c?.['hw-model']);
+    const firmware = s(c?.['fw-name']);
+    const partnerid = conn.info.partnerIds[0] ?? 'unknown';
+    const trust = String(conn.info.trust);
+    const key = `${model}\0${firmware}\0${partnerid}\0${trust}`;
+    let child = this.hwChildren.get(key);
+    if (!child) {
+      if (this.hwChildren.size >= 10_000) this.hwChildren.clear();
+      child = this.metrics.hardwareModel.labels({ model, firmware, partnerid, trust });
+      this.hwChildren.set(key, child);
+    }
+    return child;
   }
 
   // ---- inbound messages ------------------------------------------------------------------
@@ -210,14 +221,13 @@ export class DeviceManager implements ConnectionHub {
     msg.partnerIds = conn.info.partnerIds;
     if (msg.msgType === MessageType.SimpleEvent) msg.sessionId = conn.info.sessionId;
     if (msg.msgType === MessageType.SimpleRequestResponse) this.metrics.requestResponseCount.inc();
-    const bytes = encodeMsgpack(msg);
     if (isTransactionType(msg.msgType) && msg.transactionUuid) {
-      if (!conn.completeTransaction(msg.transactionUuid, { msg, bytes })) {
+      if (!conn.completeTransaction(msg.transactionUuid, { msg, bytes: encodeMsgpack(msg) })) {
         this.invalid('transaction_broken');
       }
       return;
     }
-    this.events.dispatch(msg, bytes);
+    this.events.dispatch(msg.dest ?? '', () => encodeMsgpack(msg));
     if (msg.msgType === MessageType.SimpleEvent && (msg.qos ?? 0) >= 25) this.ack(conn, msg);
   }
 
@@ -278,10 +288,12 @@ export class DeviceManager implements ConnectionHub {
     const reason = conn.closeReason?.text ?? 'unknown';
     this.metrics.disconnectCount.inc({ reason });
     this.metrics.deviceCount.set(this.registry.size);
-    this.metrics.hardwareModel.dec(this.hwLabels(conn));
+    this.hwGauge(conn).dec();
     this.logger.debug({ device: conn.id, reason }, 'device disconnected');
-    const event = offlineEvent(conn, this.cfg.statusSource);
-    this.events.dispatch(event, encodeMsgpack(event));
+    const now = Date.now();
+    this.events.dispatch(statusDest(conn.id, 'offline'), () =>
+      encodeMsgpack(offlineEvent(conn, this.cfg.statusSource, now)),
+    );
   }
 
   onSent(bytes: number): void {

@@ -1,7 +1,6 @@
 import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { dispatchRequest } from '@xmidt/runtime';
-import type { Message } from '@xmidt/wrp';
 import type { TalariaMetrics } from './metrics.js';
 
 export interface OutboundConfig {
@@ -126,9 +125,11 @@ export class EventDispatcher {
     this.pools.clear();
   }
 
-  /** Routes a device message (or status event) by its `dest` locator. */
-  dispatch(msg: Message, body: Buffer): void {
-    const dest = msg.dest ?? '';
+  /**
+   * Routes a device message (or status event) by its `dest` locator. `body` makes the msgpack
+   * bytes; it runs once, and only when there is somewhere to send them.
+   */
+  dispatch(dest: string, body: () => Buffer): void {
     const colon = dest.indexOf(':');
     const scheme = colon > 0 ? dest.slice(0, colon).toLowerCase() : '';
     const rest = colon > 0 ? dest.slice(colon + 1) : '';
@@ -140,8 +141,9 @@ export class EventDispatcher {
         this.drop('event', 'message_dropped', 'no_endpoint_configured_for_event');
         return;
       }
+      let bytes: Buffer | undefined;
       for (const t of urls) {
-        if (t) this.enqueueTarget(t, body, 'event');
+        if (t) this.enqueueTarget(t, (bytes ??= body()), 'event');
         else this.drop('event', 'message_dropped', 'malformed_http_request');
       }
       return;
@@ -160,7 +162,7 @@ export class EventDispatcher {
         this.drop('dns', 'message_dropped', 'url_scheme_not_allowed');
         return;
       }
-      this.enqueueTarget({ origin: url.origin, path: url.pathname + url.search }, body, 'dns');
+      this.enqueueTarget({ origin: url.origin, path: url.pathname + url.search }, body(), 'dns');
       return;
     }
     this.drop('unknown', 'message_dropped', 'unroutable_destination');

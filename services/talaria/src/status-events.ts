@@ -72,6 +72,11 @@ export function offlineEvent(conn: DeviceConnection, source: string, now = Date.
   return statusEvent(conn, source, 'offline', payload, now);
 }
 
+/** The `dest` of a device's online or offline event. */
+export function statusDest(id: string, kind: 'online' | 'offline'): string {
+  return `event:device-status/${id}/${kind}`;
+}
+
 function statusEvent(
   conn: DeviceConnection,
   source: string,
@@ -82,7 +87,7 @@ function statusEvent(
   return {
     msgType: MessageType.SimpleEvent,
     source,
-    dest: `event:device-status/${conn.id}/${kind}`,
+    dest: statusDest(conn.id, kind),
     contentType: JSON_CONTENT_TYPE,
     partnerIds: conn.info.partnerIds,
     sessionId: conn.info.sessionId,
