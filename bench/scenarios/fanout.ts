@@ -18,6 +18,7 @@ import { encodeMsgpack } from '@xmidt/wrp';
 import { deviceId } from '../lib/fleet-protocol.js';
 import { startMosquitto } from '../lib/mosquitto.js';
 import { MqttClient, encodePublish } from '../lib/mqtt.js';
+import { cpuMs } from '../lib/proc-rss.js';
 import { sleep } from '../lib/request-load.js';
 import { emit } from '../lib/results.js';
 import type { ResultRow } from '../lib/results.js';
@@ -101,8 +102,41 @@ async function windowed(
   return rate;
 }
 
+/** CPU time (ms) used so far by each process taking part in a measurement, by name. */
+type CpuProbes = Record<string, () => number>;
+
+const selfCpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * Runs a measurement and logs the CPU each process spent per webhook delivery meanwhile (on a
+ * 2-core machine, the sum over the processes bounds the rate).
+ */
+async function withCpu(
+  name: string,
+  cpu: CpuProbes,
+  deliveries: () => number,
+  run: () => Promise<number>,
+): Promise<number> {
+  const d0 = deliveries();
+  const c0 = Object.entries(cpu).map(([k, f]) => [k, f()] as const);
+  const rate = await run();
+  const n = Math.max(1, deliveries() - d0);
+  let sum = 0;
+  const parts = c0.map(([k, v]) => {
+    const us = (((cpu[k]?.() ?? v) - v) * 1000) / n;
+    sum += us;
+    return `${k} ${us.toFixed(0)}`;
+  });
+  log(`  ${name}: CPU per delivery (µs): ${parts.join(', ')}; sum ${sum.toFixed(0)}`);
+  return rate;
+}
+
 async function main(): Promise<void> {
   const rx = await startSink(['http']);
+  const rxCpu = (): number => (rx.child.pid === undefined ? 0 : cpuMs(rx.child.pid));
   const rxUrl = `http://127.0.0.1:${rx.port}`;
   const caduceus = await startCaduceus();
   onCleanup(() => caduceus.stop());
@@ -155,14 +189,25 @@ async function main(): Promise<void> {
     const urls = Array.from({ length: n }, (_, i) => `${rxUrl}/hook/${n}/${i}`);
     for (const [i, u] of urls.entries()) await register(u, `${SECRET}-${i}`);
     let next = 0;
-    const rate = await windowed(
-      () => {
-        const k = next++ % sockets.length;
-        sockets[k]?.send(events[k] as Buffer, { binary: true });
+    const rate = await withCpu(
+      `ours, ${n} webhook(s)`,
+      {
+        talaria: () => talaria.server.cpuMs(),
+        caduceus: () => caduceus.server.cpuMs(),
+        receiver: rxCpu,
+        'devices + driver': selfCpuMs,
       },
       rx.count,
-      n,
-      Math.max(500, n * 100),
+      () =>
+        windowed(
+          () => {
+            const k = next++ % sockets.length;
+            sockets[k]?.send(events[k] as Buffer, { binary: true });
+          },
+          rx.count,
+          n,
+          Math.max(500, n * 100),
+        ),
     );
     ours.set(n, rate);
     log(`talaria -> caduceus -> ${n} webhooks: ${rate.toFixed(0)} events/s`);
@@ -170,29 +215,35 @@ async function main(): Promise<void> {
 
     // raw undici: the same bodies, signed, to the same URLs
     let k = 0;
-    const rawRate = await windowed(
-      () => {
-        const body = events[k++ % events.length] as Buffer;
-        urls.forEach((u, i) => {
-          const sig = `sha1=${createHmac('sha1', `${SECRET}-${i}`).update(body).digest('hex')}`;
-          rxPool
-            .request({
-              method: 'POST',
-              path: new URL(u).pathname,
-              headers: {
-                'content-type': 'application/msgpack',
-                'x-webpa-event': 'device-status',
-                'x-webpa-signature': sig,
-              },
-              body,
-            })
-            .then((r) => r.body.dump())
-            .catch(() => undefined);
-        });
-      },
+    const rawRate = await withCpu(
+      `raw undici, ${n} receiver(s)`,
+      { receiver: rxCpu, 'undici driver': selfCpuMs },
       rx.count,
-      n,
-      Math.max(500, n * 100),
+      () =>
+        windowed(
+          () => {
+            const body = events[k++ % events.length] as Buffer;
+            urls.forEach((u, i) => {
+              const sig = `sha1=${createHmac('sha1', `${SECRET}-${i}`).update(body).digest('hex')}`;
+              rxPool
+                .request({
+                  method: 'POST',
+                  path: new URL(u).pathname,
+                  headers: {
+                    'content-type': 'application/msgpack',
+                    'x-webpa-event': 'device-status',
+                    'x-webpa-signature': sig,
+                  },
+                  body,
+                })
+                .then((r) => r.body.dump())
+                .catch(() => undefined);
+            });
+          },
+          rx.count,
+          n,
+          Math.max(500, n * 100),
+        ),
     );
     raw.set(n, rawRate);
     log(`raw undici to ${n} receivers: ${rawRate.toFixed(0)} events/s`);
