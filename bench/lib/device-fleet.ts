@@ -4,7 +4,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FleetTarget, WorkerReply, WorkerRequest } from './fleet-protocol.js';
-import { cpuMs } from './proc-rss.js';
+import { pidCpuMs } from './cpu-meter.js';
 
 const WORKER = fileURLToPath(new URL('./device-worker.ts', import.meta.url));
 
@@ -92,15 +92,7 @@ export class DeviceFleet {
 
   /** CPU time (user + system) all device processes have used so far, in ms. */
   cpuMs(): number {
-    let sum = 0;
-    for (const w of this.workers) {
-      try {
-        sum += w.child.pid === undefined ? 0 : cpuMs(w.child.pid);
-      } catch {
-        // exited
-      }
-    }
-    return sum;
+    return this.workers.reduce((sum, w) => sum + pidCpuMs(w.child.pid)(), 0);
   }
 
   get size(): number {

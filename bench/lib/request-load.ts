@@ -146,6 +146,8 @@ export async function mqttRequester(
 
 export interface LoadResult {
   rate: number;
+  /** Round trips completed, warm-up included. */
+  total: number;
   errors: number;
   firstError?: string;
 }
@@ -158,6 +160,7 @@ export async function throughput(
   measureMs: number,
 ): Promise<LoadResult> {
   let count = 0;
+  let total = 0;
   let errors = 0;
   let firstError: string | undefined;
   let counting = false;
@@ -166,6 +169,7 @@ export async function throughput(
     while (!stop) {
       try {
         await rt();
+        total++;
         if (counting) count++;
       } catch (err) {
         errors++;
@@ -182,7 +186,7 @@ export async function throughput(
   const rate = count / ((performance.now() - started) / 1000);
   stop = true;
   await Promise.all(loops);
-  return { rate, errors, ...(firstError ? { firstError } : {}) };
+  return { rate, total, errors, ...(firstError ? { firstError } : {}) };
 }
 
 /** Latencies (ms, sorted) of up to `n` round trips made one at a time, within `maxMs`. */

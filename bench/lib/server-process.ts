@@ -5,7 +5,8 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { MemReport } from './mem-probe.js';
-import { cpuMs, vmRss } from './proc-rss.js';
+import { pidCpuMs } from './cpu-meter.js';
+import { vmRss } from './proc-rss.js';
 
 const PROBE = new URL('./mem-probe.ts', import.meta.url).href;
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -158,11 +159,7 @@ export class ServerProcess {
 
   /** CPU time (user + system) the process has used so far, in ms. */
   cpuMs(): number {
-    try {
-      return cpuMs(this.pid);
-    } catch {
-      return 0;
-    }
+    return pidCpuMs(this.pid)();
   }
 
   /** Current VmRSS without a GC. */

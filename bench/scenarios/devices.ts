@@ -12,6 +12,8 @@
 // Env: BENCH_SCALE (15,000 devices x scale), BENCH_WORKERS (device processes, default 4),
 //      BENCH_SETTLE (longest RSS settle wait, default 45s; 10s below scale 0.5).
 import { readFileSync } from 'node:fs';
+import { cpuMeter } from '../lib/cpu-meter.js';
+import type { CpuProbes } from '../lib/cpu-meter.js';
 import { DeviceFleet } from '../lib/device-fleet.js';
 import type { StormResult } from '../lib/device-fleet.js';
 import { startMosquitto } from '../lib/mosquitto.js';
@@ -55,9 +57,6 @@ function listenOverflows(): number | undefined {
   return undefined;
 }
 
-/** CPU time (ms) used so far by each process taking part in a storm, by name. */
-type CpuProbes = Record<string, () => number>;
-
 /**
  * Runs a storm and logs the listen-queue overflows seen meanwhile and the CPU each process
  * taking part spent on it (µs per device), which is what bounds a storm on a busy machine.
@@ -68,17 +67,13 @@ async function storm(
   run: () => Promise<StormResult>,
 ): Promise<StormResult> {
   const before = listenOverflows();
-  const cpu0 = Object.entries(cpu).map(([k, f]) => [k, f()] as const);
+  const meter = cpuMeter(cpu);
   const s = await run();
   const after = listenOverflows();
   stormLine(name, s);
   if (before !== undefined && after !== undefined)
     log(`  ${name}: kernel listen-queue overflows meanwhile: ${after - before}`);
-  const perDevice = cpu0.map(([k, v]) => {
-    const us = (((cpu[k]?.() ?? v) - v) * 1000) / Math.max(1, s.open);
-    return `${k} ${us.toFixed(0)}`;
-  });
-  log(`  ${name}: CPU per device (µs): ${perDevice.join(', ')}`);
+  log(`  ${name}: CPU per device (µs): ${meter(s.open)}`);
   return s;
 }
 
@@ -184,17 +179,20 @@ async function main(): Promise<void> {
   await petasos.stop();
 
   // Mosquitto
-  const mqStorm = await storm('mosquitto', { devices: () => fleet.cpuMs() }, () =>
-    fleet.connect(
-      {
-        kind: 'mqtt',
-        host: mosquitto.host,
-        port: mosquitto.port,
-        keepAlive: KEEPALIVE_S,
-        version: 4,
-      },
-      DEVICES,
-    ),
+  const mqStorm = await storm(
+    'mosquitto',
+    { mosquitto: () => mosquitto.cpuMs(), devices: () => fleet.cpuMs() },
+    () =>
+      fleet.connect(
+        {
+          kind: 'mqtt',
+          host: mosquitto.host,
+          port: mosquitto.port,
+          keepAlive: KEEPALIVE_S,
+          version: 4,
+        },
+        DEVICES,
+      ),
   );
   await sleep(Math.min(SETTLE_MS, 5000));
   const mqRss = mosquitto.rss();

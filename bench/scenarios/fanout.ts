@@ -18,7 +18,8 @@ import { encodeMsgpack } from '@xmidt/wrp';
 import { deviceId } from '../lib/fleet-protocol.js';
 import { startMosquitto } from '../lib/mosquitto.js';
 import { MqttClient, encodePublish } from '../lib/mqtt.js';
-import { cpuMs } from '../lib/proc-rss.js';
+import { cpuMeter, pidCpuMs, selfCpuMs } from '../lib/cpu-meter.js';
+import type { CpuProbes } from '../lib/cpu-meter.js';
 import { sleep } from '../lib/request-load.js';
 import { emit } from '../lib/results.js';
 import type { ResultRow } from '../lib/results.js';
@@ -102,14 +103,6 @@ async function windowed(
   return rate;
 }
 
-/** CPU time (ms) used so far by each process taking part in a measurement, by name. */
-type CpuProbes = Record<string, () => number>;
-
-const selfCpuMs = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
-
 /**
  * Runs a measurement and logs the CPU each process spent per webhook delivery meanwhile (on a
  * 2-core machine, the sum over the processes bounds the rate).
@@ -121,22 +114,15 @@ async function withCpu(
   run: () => Promise<number>,
 ): Promise<number> {
   const d0 = deliveries();
-  const c0 = Object.entries(cpu).map(([k, f]) => [k, f()] as const);
+  const meter = cpuMeter(cpu);
   const rate = await run();
-  const n = Math.max(1, deliveries() - d0);
-  let sum = 0;
-  const parts = c0.map(([k, v]) => {
-    const us = (((cpu[k]?.() ?? v) - v) * 1000) / n;
-    sum += us;
-    return `${k} ${us.toFixed(0)}`;
-  });
-  log(`  ${name}: CPU per delivery (µs): ${parts.join(', ')}; sum ${sum.toFixed(0)}`);
+  log(`  ${name}: CPU per delivery (µs): ${meter(deliveries() - d0)}`);
   return rate;
 }
 
 async function main(): Promise<void> {
   const rx = await startSink(['http']);
-  const rxCpu = (): number => (rx.child.pid === undefined ? 0 : cpuMs(rx.child.pid));
+  const rxCpu = pidCpuMs(rx.child.pid);
   const rxUrl = `http://127.0.0.1:${rx.port}`;
   const caduceus = await startCaduceus();
   onCleanup(() => caduceus.stop());

@@ -10,6 +10,8 @@
 //      BENCH_RR_SAMPLES (latency samples, default 2000; 300 below scale 0.5),
 //      BENCH_RR_WARMUP (default 3s), BENCH_CONCURRENCY (default 32), BENCH_CPU_PROF (directory: the services write CPU profiles).
 import { join } from 'node:path';
+import { cpuMeter, selfCpuMs } from '../lib/cpu-meter.js';
+import type { CpuProbes } from '../lib/cpu-meter.js';
 import { DeviceFleet } from '../lib/device-fleet.js';
 import { startMosquitto } from '../lib/mosquitto.js';
 import {
@@ -43,8 +45,10 @@ interface Figures {
   errors: number;
 }
 
-async function measure(name: string, r: Requester): Promise<Figures> {
+async function measure(name: string, r: Requester, cpu: CpuProbes): Promise<Figures> {
+  const meter = cpuMeter(cpu);
   const t = await throughput(r.roundTrip, CONCURRENCY, WARMUP_MS, RR_MS);
+  log(`  ${name}: CPU per round trip at ${CONCURRENCY} in flight (µs): ${meter(t.total)}`);
   const lat = await latencies(r.roundTrip, SAMPLES, 30_000);
   const f = {
     rate: t.rate,
@@ -76,10 +80,19 @@ async function main(): Promise<void> {
   // straight to Talaria first (it warms Talaria for the Scytale run too), to tell Scytale's
   // share from Talaria's
   const directReq = wrpRequester(talaria.url, ids, CONCURRENCY);
-  const direct = await measure('talaria alone', directReq);
+  const direct = await measure('talaria alone', directReq, {
+    talaria: () => talaria.server.cpuMs(),
+    devices: () => fleet.cpuMs(),
+    driver: selfCpuMs,
+  });
   await directReq.close();
   const oursReq = wrpRequester(scytale.url, ids, CONCURRENCY, '/api/v2/device');
-  const ours = await measure('scytale -> talaria', oursReq);
+  const ours = await measure('scytale -> talaria', oursReq, {
+    scytale: () => scytale.server.cpuMs(),
+    talaria: () => talaria.server.cpuMs(),
+    devices: () => fleet.cpuMs(),
+    driver: selfCpuMs,
+  });
   await oursReq.close();
   await fleet.disconnectAll();
   await scytale.stop();
@@ -99,7 +112,11 @@ async function main(): Promise<void> {
   );
   log(`relay: ${s2.open} devices connected (${s2.failed} failed)`);
   const relayReq = relayRequester(relayUrl, ids, CONCURRENCY);
-  const base = await measure('ws relay', relayReq);
+  const base = await measure('ws relay', relayReq, {
+    relay: () => relay.cpuMs(),
+    devices: () => fleet.cpuMs(),
+    driver: selfCpuMs,
+  });
   await relayReq.close();
   await fleet.disconnectAll();
   await relay.stop();
@@ -120,7 +137,11 @@ async function main(): Promise<void> {
   );
   log(`mosquitto: ${s3.open} responders connected (${s3.failed} failed)`);
   const mqReq = await mqttRequester(mosquitto.host, mosquitto.port, ids);
-  const mq = await measure('mqtt 5 via mosquitto', mqReq);
+  const mq = await measure('mqtt 5 via mosquitto', mqReq, {
+    mosquitto: () => mosquitto.cpuMs(),
+    devices: () => fleet.cpuMs(),
+    driver: selfCpuMs,
+  });
   await mqReq.close();
   await fleet.close();
   await mosquitto.stop();
