@@ -1,9 +1,11 @@
 // Themis issuing throughput: tokens/s over real HTTP (Themis in a child process, load from this
 // process over keep-alive connections) next to bare node:crypto signing of the same claims on
-// one thread, per algorithm and signer mode. Bounded to about 20 s.
-//   npx tsx bench/themis.ts
+// one thread, per algorithm and signer mode. Bounded to about 20 s. Each row also gives the CPU
+// time per token of Themis' event-loop thread, of its other threads (signing, GC) and of the load
+// generator (from /proc and process.cpuUsage): on a shared machine these vary less than the rates.
+//   npx tsx bench/themis.ts            (BENCH_ALG=ES256 for one algorithm)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
@@ -58,8 +60,7 @@ async function bareSign(alg: SigningAlgorithm): Promise<number> {
 
 async function startThemis(
   alg: SigningAlgorithm,
-  mode: SignerMode,
-  workers: number,
+  { mode, threads, workers }: Variant,
 ): Promise<{ child: ChildProcess; port: number; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'themis-bench-'));
   const cfg = join(dir, 'themis.yaml');
@@ -74,7 +75,7 @@ async function startThemis(
       'token:',
       `  alg: ${alg}`,
       `  key: { directory: ${JSON.stringify(join(dir, 'keys'))} }`,
-      `signer: { mode: ${mode} }`,
+      `signer: { mode: ${mode}, threads: ${threads ?? 1} }`,
       '',
     ].join('\n'),
   );
@@ -107,11 +108,41 @@ async function startThemis(
 }
 
 /**
+ * CPU time (ms) of every thread of a process and of its child processes (cluster workers), by
+ * "pid/tid" (Linux /proc; empty elsewhere).
+ */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const visit = (p: string) => {
+    for (const tid of readdirSync(`/proc/${p}/task`)) {
+      const stat = readFileSync(`/proc/${p}/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(`${p}/${tid}`, (Number(f[11]) + Number(f[12])) * 10); // utime + stime, 100 Hz
+      const children = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8').trim();
+      for (const c of children ? children.split(' ') : []) visit(c);
+    }
+  };
+  try {
+    visit(String(pid));
+  } catch {
+    // not Linux, or a process is gone
+  }
+  return out;
+}
+
+interface CpuPerToken {
+  /** µs per token: Themis' event-loop threads (one per process), its other threads, the load generator */
+  main: number;
+  other: number;
+  load: number;
+}
+
+/**
  * Closed-loop load over keep-alive HTTP/1.1 connections with a minimal client (pre-built request
  * bytes, a response parser that only finds the status and Content-Length), so that the load
  * generator takes as little of the shared CPU as possible.
  */
-async function httpRate(port: number): Promise<number> {
+async function httpRate(port: number, pid: number): Promise<{ rate: number; cpu: CpuPerToken }> {
   const request = Buffer.from(
     'GET /issue HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Midt-Mac-Address: mac:112233445566\r\n' +
       'X-Midt-Partner-Id: comcast\r\n\r\n',
@@ -152,22 +183,44 @@ async function httpRate(port: number): Promise<number> {
     ),
   );
   await new Promise((r) => setTimeout(r, WARMUP_MS));
+  const threads0 = threadCpu(pid);
+  const load0 = process.cpuUsage();
   counting = true;
   const start = performance.now();
   await new Promise((r) => setTimeout(r, MEASURE_MS));
   const rate = count / ((performance.now() - start) / 1000);
+  const n = count;
+  const threads1 = threadCpu(pid);
+  const load = process.cpuUsage(load0);
   stop = true;
   for (const s of sockets) s.destroy();
   if (failure) throw failure;
-  return rate;
+  let main = 0;
+  let other = 0;
+  for (const [tid, ms] of threads1) {
+    const used = ms - (threads0.get(tid) ?? 0);
+    const [p, t] = tid.split('/');
+    if (p === t) main += used;
+    else other += used;
+  }
+  const perToken = (ms: number) => (n > 0 ? (ms * 1000) / n : NaN);
+  return {
+    rate,
+    cpu: {
+      main: perToken(main),
+      other: perToken(other),
+      load: perToken((load.user + load.system) / 1000),
+    },
+  };
 }
 
-type Variant = { mode: SignerMode; workers: number };
+type Variant = { mode: SignerMode; threads?: number; workers: number };
 const runs: { alg: SigningAlgorithm; variants: Variant[] }[] = [
   {
     alg: 'RS256',
     variants: [
-      { mode: 'threadpool', workers: 1 },
+      { mode: 'threadpool', workers: 1 }, // the default (auto)
+      { mode: 'threads', threads: 2, workers: 1 },
       { mode: 'inline', workers: 1 },
       { mode: 'threadpool', workers: 2 },
     ],
@@ -176,33 +229,40 @@ const runs: { alg: SigningAlgorithm; variants: Variant[] }[] = [
     alg: 'ES256',
     variants: [
       { mode: 'threadpool', workers: 1 },
-      { mode: 'threadpool', workers: 2 },
+      { mode: 'threads', threads: 1, workers: 1 }, // the default (auto)
+      { mode: 'threads', threads: 1, workers: 2 },
     ],
   },
   {
     alg: 'EdDSA',
     variants: [
       { mode: 'threadpool', workers: 1 },
-
-      { mode: 'threadpool', workers: 2 },
+      { mode: 'threads', threads: 1, workers: 1 }, // the default (auto)
+      { mode: 'threads', threads: 1, workers: 2 },
     ],
   },
 ];
+const label = (v: Variant) => (v.mode === 'threads' ? `threads(${v.threads ?? 1})` : v.mode);
 
 console.log(
   `themis bench: ${cpus().length} cores, ${CONNECTIONS} connections, ${MEASURE_MS} ms per figure, load from this process`,
 );
-console.log('alg    signer      workers  http tok/s   bare tok/s (1 thread)   ratio');
+console.log(
+  'alg    signer      workers  http tok/s  bare tok/s  ratio   CPU µs/token: themis main + other, load',
+);
 const only = process.env['BENCH_ALG'];
 const resultRows: ResultRow[] = [];
 for (const { alg, variants } of runs.filter((r) => !only || r.alg === only)) {
   const bare = await bareSign(alg);
-  for (const { mode, workers } of variants) {
-    const { child, port, dir } = await startThemis(alg, mode, workers);
+  for (const variant of variants) {
+    const { child, port, dir } = await startThemis(alg, variant);
     try {
-      const http = await httpRate(port);
+      const { rate: http, cpu } = await httpRate(port, child.pid ?? 0);
+      const mode = label(variant);
+      const { workers } = variant;
+      const us = (v: number) => v.toFixed(1).padStart(5);
       console.log(
-        `${alg.padEnd(6)} ${mode.padEnd(11)} ${String(workers).padStart(7)}  ${http.toFixed(0).padStart(10)}   ${bare.toFixed(0).padStart(10)}              ${(http / bare).toFixed(2)}x`,
+        `${alg.padEnd(6)} ${mode.padEnd(11)} ${String(workers).padStart(7)}  ${http.toFixed(0).padStart(10)}  ${bare.toFixed(0).padStart(10)}  ${(http / bare).toFixed(2)}x   ${us(cpu.main)} + ${us(cpu.other)}, ${us(cpu.load)}`,
       );
       resultRows.push({
         scenario: 'themis',
@@ -211,6 +271,7 @@ for (const { alg, variants } of runs.filter((r) => !only || r.alg === only)) {
         baseline: { name: 'bare node:crypto, 1 thread', value: bare },
         better: 'higher',
         goal: 0.8,
+        note: `CPU µs/token: Themis event loop ${cpu.main.toFixed(1)}, other threads ${cpu.other.toFixed(1)}, load generator ${cpu.load.toFixed(1)}`,
       });
     } finally {
       child.kill('SIGTERM');

@@ -41,6 +41,12 @@ const SPECS: Record<SigningAlgorithm, AlgSpec> = {
   EdDSA: { hash: null, family: 'ed' },
 };
 
+/** RSA (RS*, PS*): signatures that cost hundreds of microseconds, not tens. */
+export function isRsaAlgorithm(alg: SigningAlgorithm): boolean {
+  const family = SPECS[alg].family;
+  return family === 'rsa' || family === 'rsa-pss';
+}
+
 /** The digest argument of crypto.sign for an algorithm (null for EdDSA). */
 export function hashOf(alg: SigningAlgorithm): string | null {
   return SPECS[alg].hash;

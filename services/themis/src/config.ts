@@ -140,12 +140,18 @@ export const themisConfigSchema = Type.Object({
   signer: Type.Object(
     {
       /**
-       * threadpool: async crypto.sign on libuv's pool; threads: batches per event-loop turn on
-       * worker threads; inline: on the event loop.
+       * auto: threadpool for RSA, threads for ECDSA/EdDSA; threadpool: async crypto.sign on
+       * libuv's pool; threads: batches per event-loop turn on worker threads; inline: on the
+       * event loop.
        */
       mode: Type.Union(
-        [Type.Literal('threadpool'), Type.Literal('threads'), Type.Literal('inline')],
-        { default: 'threadpool' },
+        [
+          Type.Literal('auto'),
+          Type.Literal('threadpool'),
+          Type.Literal('threads'),
+          Type.Literal('inline'),
+        ],
+        { default: 'auto' },
       ),
       /** Worker threads of the `threads` mode. */
       threads: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),

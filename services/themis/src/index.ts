@@ -8,7 +8,14 @@ export {
   type ClaimsRequest,
   type PartnerIdConfig,
 } from './claims.js';
-export { TokenSigner, canonicalJson, type SignerMode, type SigningKey } from './signer.js';
+export {
+  TokenSigner,
+  canonicalJson,
+  resolveSignerMode,
+  type SignerMode,
+  type SigningKey,
+  type TokenSignerOptions,
+} from './signer.js';
 export {
   TrustEvaluator,
   DEFAULT_TRUST,

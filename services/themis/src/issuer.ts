@@ -5,8 +5,8 @@ import { ConfigError, parseDuration } from '@xmidt/runtime';
 import { ClaimsBuilder } from './claims.js';
 import type { ThemisConfig } from './config.js';
 import { createIssuerListener } from './issuer-listener.js';
-import { registerIssueRoutes, type IssueMetrics } from './routes/issue.js';
-import { TokenSigner, type SigningKey } from './signer.js';
+import { IssueHandler, registerIssueRoutes, type IssueMetrics } from './routes/issue.js';
+import { resolveSignerMode, TokenSigner, type SigningKey } from './signer.js';
 import { parsePemBundle, TrustEvaluator } from './trust.js';
 
 function readBundle(key: string, file: string) {
@@ -54,10 +54,10 @@ export function buildIssuer(
   keys: { active(): SigningKey },
   metrics: IssueMetrics,
 ): FastifyInstance {
-  const app = createIssuerListener(config.servers.issuer, logger);
-  const signer = new TokenSigner(config.signer.mode, { threads: config.signer.threads });
-  app.addHook('onClose', () => signer.close());
-  registerIssueRoutes(app, {
+  const signer = new TokenSigner(resolveSignerMode(config.signer.mode, config.token.alg), {
+    threads: config.signer.threads,
+  });
+  const handler = new IssueHandler({
     builder: createClaimsBuilder(config),
     keys,
     signer,
@@ -65,6 +65,12 @@ export function buildIssuer(
     tls: config.servers.issuer.tls?.mtls !== undefined,
     maxConcurrentRequests: config.servers.issuer.maxConcurrentRequests,
     metrics,
+    logger: logger.child({ listener: 'issuer' }),
   });
+  const app = createIssuerListener(config.servers.issuer, logger, (req, res) =>
+    handler.dispatch(req, res),
+  );
+  app.addHook('onClose', () => signer.close());
+  registerIssueRoutes(app, handler);
   return app;
 }

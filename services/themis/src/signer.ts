@@ -1,16 +1,29 @@
 import { sign as cryptoSign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
-import { hashOf, signKeyInput, type SigningAlgorithm } from './algorithms.js';
+import { hashOf, isRsaAlgorithm, signKeyInput, type SigningAlgorithm } from './algorithms.js';
 import { SigningThreads } from './signing-threads.js';
 
 /**
- * Where signatures are computed: `threadpool` uses crypto.sign's asynchronous form (one libuv
- * pool job per signature, so several cores sign at once while the event loop keeps serving
- * HTTP); `threads` sends the signatures asked for in one event-loop turn to a worker thread as
- * one batch (one hand-off per batch instead of per signature, which matters when a signature
- * costs little more than its hand-off, as ECDSA and Ed25519 do); `inline` signs synchronously
- * on the event loop. bench/themis.ts measures them.
+ * Where signatures are computed:
+ * - `threadpool`: crypto.sign's asynchronous form, one libuv pool job per signature (several
+ *   cores sign at once while the event loop keeps serving HTTP). Each job costs the event loop a
+ *   hand-off, a wake-up of a pool thread and a completion: a few percent of an RSA signature, but
+ *   about as much as an ECDSA or Ed25519 signature itself.
+ * - `threads`: the signatures asked for in one event-loop turn go to a worker thread as one
+ *   message and come back as one (one hand-off per batch).
+ * - `inline`: synchronously on the event loop.
+ * - `auto`: `threadpool` for RSA (RS*, PS*), `threads` for ECDSA and EdDSA.
+ * bench/themis.ts measures them.
  */
-export type SignerMode = 'threadpool' | 'threads' | 'inline';
+export type SignerMode = 'auto' | 'threadpool' | 'threads' | 'inline';
+
+/** The mode `auto` stands for with an algorithm; any other mode as given. */
+export function resolveSignerMode(
+  mode: SignerMode,
+  alg: SigningAlgorithm,
+): Exclude<SignerMode, 'auto'> {
+  if (mode !== 'auto') return mode;
+  return isRsaAlgorithm(alg) ? 'threadpool' : 'threads';
+}
 
 export interface SigningKey {
   kid: string;
@@ -53,19 +66,19 @@ export interface TokenSignerOptions {
 }
 
 export class TokenSigner {
-  readonly #mode: SignerMode;
+  readonly #mode: Exclude<SignerMode, 'auto'>;
   readonly #threads: SigningThreads | undefined;
   readonly #headers = new WeakMap<
     SigningKey,
     { header: string; hash: string | null; input: KeyObject | SignKeyObjectInput }
   >();
 
-  constructor(mode: SignerMode = 'threadpool', opts: TokenSignerOptions = {}) {
+  constructor(mode: Exclude<SignerMode, 'auto'> = 'threadpool', opts: TokenSignerOptions = {}) {
     this.#mode = mode;
     this.#threads = mode === 'threads' ? new SigningThreads(opts.threads ?? 1) : undefined;
   }
 
-  get mode(): SignerMode {
+  get mode(): Exclude<SignerMode, 'auto'> {
     return this.#mode;
   }
 

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { get } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { AuthError, createJwtVerifier, type JwtVerifier } from '@xmidt/auth';
+import { resolveSignerMode } from '../src/index.js';
 import { sleep, startThemis, tempDir } from './helpers.js';
 
 async function codeOf(v: JwtVerifier, token: string): Promise<string> {
@@ -127,6 +130,24 @@ describe('themis (RS256, persisted keys)', () => {
     const c = decodeJwt(body);
     assert.equal(c['mac'], 'mac:aa');
     assert.equal(c['serial'], 'S,1');
+  });
+
+  it('HEAD /issue answers the headers of a token; other methods and paths are 404', async () => {
+    const head = await fetch(`http://127.0.0.1:${t.ports.issuerPort}/issue`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-type'), 'application/jose');
+    assert.ok(Number(head.headers.get('content-length')) > 100);
+    assert.ok(head.headers.get('expires'));
+    assert.equal(await head.text(), '');
+    for (const [method, path] of [
+      ['POST', '/issue'],
+      ['GET', '/issue/'],
+      ['GET', '/issuer'],
+    ] as const) {
+      const res = await fetch(`http://127.0.0.1:${t.ports.issuerPort}${path}`, { method });
+      assert.equal(res.status, 404, `${method} ${path}`);
+      assert.ok(res.headers.get('x-webpa-transaction-id'));
+    }
   });
 
   it('partner id: default when absent, 400 when no piece qualifies', async () => {
@@ -343,8 +364,73 @@ describe('themis algorithms', () => {
   }
 });
 
+/** Sends `count` pipelined GET /issue requests in one write; the answers' status lines and bodies. */
+async function pipelined(port: number, count: number): Promise<{ head: string; body: string }[]> {
+  const sock = connect(port, '127.0.0.1');
+  try {
+    await once(sock, 'connect');
+    sock.write('GET /issue HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(count));
+    const answers: { head: string; body: string }[] = [];
+    let buf = '';
+    sock.setEncoding('latin1');
+    for await (const chunk of sock) {
+      buf += chunk as string;
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) break;
+        const head = buf.slice(0, end);
+        const len = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (buf.length < end + 4 + len) break;
+        answers.push({ head, body: buf.slice(end + 4, end + 4 + len) });
+        buf = buf.slice(end + 4 + len);
+      }
+      if (answers.length === count) return answers;
+    }
+    return answers;
+  } finally {
+    sock.destroy();
+  }
+}
+
+describe('themis maxConcurrentRequests', () => {
+  it('answers 429 with Retry-After while the limit of tokens is being signed', async () => {
+    const t = await startThemis({
+      servers: { issuer: { maxConcurrentRequests: 2 } },
+      token: { alg: 'ES256', key: { directory: '' } },
+    });
+    try {
+      // pipelined requests reach the issuer in one go, before any token is signed
+      const answers = await pipelined(t.ports.issuerPort, 4);
+      assert.deepEqual(
+        answers.map((a) => a.head.split('\r\n')[0]),
+        [
+          'HTTP/1.1 200 OK',
+          'HTTP/1.1 200 OK',
+          'HTTP/1.1 429 Too Many Requests',
+          'HTTP/1.1 429 Too Many Requests',
+        ],
+      );
+      assert.match(answers[2]?.head ?? '', /\r\nretry-after: 1\r\n/i);
+      assert.match(answers[2]?.head ?? '', /\r\nx-webpa-transaction-id: [\w-]+\r\n/i);
+      assert.equal(answers[2]?.body, 'too many requests');
+      // the limit counts tokens in flight, not answered ones
+      assert.equal((await issue(t.ports.issuerPort)).status, 200);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
 describe('themis signer modes', () => {
-  for (const mode of ['threads', 'inline', 'threadpool'] as const) {
+  it('auto: the thread pool for RSA, batches on threads for ECDSA and EdDSA', () => {
+    assert.equal(resolveSignerMode('auto', 'RS256'), 'threadpool');
+    assert.equal(resolveSignerMode('auto', 'PS384'), 'threadpool');
+    assert.equal(resolveSignerMode('auto', 'ES256'), 'threads');
+    assert.equal(resolveSignerMode('auto', 'EdDSA'), 'threads');
+    assert.equal(resolveSignerMode('inline', 'ES256'), 'inline');
+  });
+
+  for (const mode of ['auto', 'threads', 'inline', 'threadpool'] as const) {
     for (const alg of ['ES256', 'EdDSA', 'RS256'] as const) {
       it(`${mode} signer: concurrent ${alg} tokens over HTTP all verify, across a rotation`, async () => {
         const t = await startThemis({

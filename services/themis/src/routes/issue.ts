@@ -1,9 +1,11 @@
-import { randomBase64Url } from '../random-pool.js';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { TLSSocket } from 'node:tls';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import type { ClaimsBuilder, ClaimsRequest } from '../claims.js';
 import { THEMIS_ERROR_STATUS, ThemisError } from '../errors.js';
+import { randomBase64Url } from '../random-pool.js';
 import type { SigningKey, TokenSigner } from '../signer.js';
 import type { TrustEvaluator } from '../trust.js';
 
@@ -17,6 +19,8 @@ export interface IssueRouteDeps {
   tls: boolean;
   maxConcurrentRequests: number;
   metrics: IssueMetrics;
+  /** Where failures are logged. */
+  logger: Logger;
 }
 
 /** What the issue routes count (prom-client counters in-process, IPC batches in workers). */
@@ -26,6 +30,16 @@ export interface IssueMetrics {
 }
 
 const MAX_TRANSACTION_ID = 128;
+const TRANSACTION_ID = 'x-webpa-transaction-id';
+const TEXT = 'text/plain; charset=utf-8';
+
+/** The request's `X-WebPA-Transaction-Id` when usable, else a new one. */
+function transactionId(req: IncomingMessage): string {
+  const given = req.headers[TRANSACTION_ID];
+  return typeof given === 'string' && given !== '' && given.length <= MAX_TRANSACTION_ID
+    ? given
+    : randomBase64Url(12);
+}
 
 /**
  * The first value of a request header. Node joins repeated headers with ', ' (and keeps only the
@@ -47,37 +61,26 @@ function firstHeader(raw: IncomingMessage, name: string): string | undefined {
 
 /** A ClaimsRequest over one HTTP request: headers, query parameters and the TLS peer. */
 class HttpClaimsRequest implements ClaimsRequest {
-  readonly #req: FastifyRequest;
+  readonly #req: IncomingMessage;
+  readonly #query: ParsedUrlQuery | undefined;
   readonly trust: ClaimsRequest['trust'];
 
-  constructor(req: FastifyRequest, deps: IssueRouteDeps) {
+  constructor(req: IncomingMessage, query: ParsedUrlQuery | undefined, deps: IssueRouteDeps) {
     this.#req = req;
-    const trust = deps.trust.evaluateSocket(deps.tls ? (req.raw.socket as TLSSocket) : undefined);
+    this.#query = query;
+    const trust = deps.trust.evaluateSocket(deps.tls ? (req.socket as TLSSocket) : undefined);
     deps.metrics.trust(trust.trust, trust.reason);
     this.trust = trust;
   }
 
   header(name: string): string | undefined {
-    return firstHeader(this.#req.raw, name);
+    return firstHeader(this.#req, name);
   }
 
   parameter(name: string): string | undefined {
-    const v = (this.#req.query as Record<string, string | string[] | undefined> | undefined)?.[
-      name
-    ];
+    const v = this.#query?.[name];
     return Array.isArray(v) ? v[0] : v;
   }
-}
-
-function sendError(reply: FastifyReply, err: unknown): void {
-  if (err instanceof ThemisError) {
-    const status = THEMIS_ERROR_STATUS[err.code];
-    if (status === 429) reply.header('retry-after', '1');
-    reply.code(status).type('text/plain; charset=utf-8').send(err.message);
-    return;
-  }
-  reply.log.error({ err }, 'issuing failed');
-  reply.code(500).type('text/plain; charset=utf-8').send('internal error');
 }
 
 /** `Expires` of the last `exp` seen: tokens issued in the same second share it. */
@@ -93,63 +96,124 @@ class ExpiresHeader {
   }
 }
 
-/** `GET /issue` (compact JWS, application/jose) and `GET /claims` (the same claims as JSON). */
-export function registerIssueRoutes(app: FastifyInstance, deps: IssueRouteDeps): void {
-  let inFlight = 0;
-  const limit = deps.maxConcurrentRequests;
-  const expires = new ExpiresHeader();
-  const busy = new ThemisError('busy', 'too many requests');
+function answer(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  headers: Record<string, string>,
+): void {
+  if (res.headersSent || res.destroyed) return;
+  headers['content-type'] = type;
+  headers['content-length'] = String(Buffer.byteLength(body));
+  res.writeHead(status, headers);
+  res.end(body);
+}
 
-  app.addHook('onRequest', (req, reply, done) => {
-    const given = req.headers['x-webpa-transaction-id'];
-    const tid =
-      typeof given === 'string' && given !== '' && given.length <= MAX_TRANSACTION_ID
-        ? given
-        : randomBase64Url(12);
-    reply.header('x-webpa-transaction-id', tid);
-    done();
-  });
+/**
+ * `GET /issue` (compact JWS, application/jose) and `GET /claims` (the same claims as JSON),
+ * answered on node's request and response objects. The issuer listener hands the plain
+ * `GET /issue` and `GET /claims` requests straight to {@link IssueHandler.dispatch}; fastify
+ * routes every other form of them (HEAD, encoded paths) to the same handler.
+ */
+export class IssueHandler {
+  readonly #deps: IssueRouteDeps;
+  readonly #expires = new ExpiresHeader();
+  #inFlight = 0;
 
-  const claimsOf = (req: FastifyRequest) =>
-    deps.builder.build(new HttpClaimsRequest(req, deps), Date.now());
+  constructor(deps: IssueRouteDeps) {
+    this.#deps = deps;
+  }
 
-  // The handlers answer through `reply` and return nothing: a returned reply or promise would
-  // make fastify wait for the response stream to finish, on every request.
-  app.get('/issue', (req, reply): void => {
-    if (limit > 0 && inFlight >= limit) return sendError(reply, busy);
+  /** Answers `GET /issue[?query]` and `GET /claims[?query]`; false for any other request. */
+  dispatch(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'GET') return false;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? undefined : parseQuery(url.slice(q + 1));
+    if (path === '/issue') this.issue(req, res, query);
+    else if (path === '/claims') this.claims(req, res, query);
+    else return false;
+    return true;
+  }
+
+  #error(res: ServerResponse, tid: string, err: unknown): void {
+    const headers: Record<string, string> = { [TRANSACTION_ID]: tid };
+    if (err instanceof ThemisError) {
+      const status = THEMIS_ERROR_STATUS[err.code];
+      if (status === 429) headers['retry-after'] = '1';
+      return answer(res, status, TEXT, err.message, headers);
+    }
+    this.#deps.logger.error({ err }, 'issuing failed');
+    answer(res, 500, TEXT, 'internal error', headers);
+  }
+
+  #busy(): boolean {
+    const limit = this.#deps.maxConcurrentRequests;
+    return limit > 0 && this.#inFlight >= limit;
+  }
+
+  issue(req: IncomingMessage, res: ServerResponse, query: ParsedUrlQuery | undefined): void {
+    const deps = this.#deps;
+    const tid = transactionId(req);
+    if (this.#busy()) return this.#error(res, tid, new ThemisError('busy', 'too many requests'));
     let claims: Record<string, unknown>;
     let key: SigningKey;
     try {
-      claims = claimsOf(req);
+      claims = deps.builder.build(new HttpClaimsRequest(req, query, deps), Date.now());
       key = deps.keys.active();
     } catch (err) {
-      return sendError(reply, err);
+      return this.#error(res, tid, err);
     }
-    inFlight++;
+    this.#inFlight++;
     deps.signer.sign(claims, key).then(
       (token) => {
-        inFlight--;
+        this.#inFlight--;
         deps.metrics.issued(key.alg, 'success');
+        const headers: Record<string, string> = { [TRANSACTION_ID]: tid };
         const exp = claims['exp'];
-        if (typeof exp === 'number') reply.header('expires', expires.of(exp));
-        reply.type('application/jose').send(token);
+        if (typeof exp === 'number') headers['expires'] = this.#expires.of(exp);
+        answer(res, 200, 'application/jose', token, headers);
       },
       (err: unknown) => {
-        inFlight--;
+        this.#inFlight--;
         deps.metrics.issued(key.alg, 'failure');
-        sendError(reply, new ThemisError('signing_failed', 'signing failed', { cause: err }));
+        this.#error(res, tid, new ThemisError('signing_failed', 'signing failed', { cause: err }));
       },
     );
-  });
+  }
 
-  app.get('/claims', (req, reply): void => {
-    if (limit > 0 && inFlight >= limit) return sendError(reply, busy);
+  claims(req: IncomingMessage, res: ServerResponse, query: ParsedUrlQuery | undefined): void {
+    const tid = transactionId(req);
+    if (this.#busy()) return this.#error(res, tid, new ThemisError('busy', 'too many requests'));
     let claims: Record<string, unknown>;
     try {
-      claims = claimsOf(req);
+      claims = this.#deps.builder.build(new HttpClaimsRequest(req, query, this.#deps), Date.now());
     } catch (err) {
-      return sendError(reply, err);
+      return this.#error(res, tid, err);
     }
-    reply.type('application/json; charset=utf-8').send(JSON.stringify(claims));
+    answer(res, 200, 'application/json; charset=utf-8', JSON.stringify(claims), {
+      [TRANSACTION_ID]: tid,
+    });
+  }
+}
+
+/**
+ * The issuer's fastify routes: `/issue` and `/claims` through the {@link IssueHandler}, and the
+ * transaction id on fastify's own answers (404 and the like).
+ */
+export function registerIssueRoutes(app: FastifyInstance, handler: IssueHandler): void {
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header(TRANSACTION_ID, transactionId(req.raw));
+    done();
+  });
+  app.get('/issue', (req, reply) => {
+    reply.hijack();
+    handler.issue(req.raw, reply.raw, req.query as ParsedUrlQuery);
+  });
+  app.get('/claims', (req, reply) => {
+    reply.hijack();
+    handler.claims(req.raw, reply.raw, req.query as ParsedUrlQuery);
   });
 }
