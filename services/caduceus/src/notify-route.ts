@@ -22,15 +22,24 @@ export interface NotifyRouteDeps {
 const MSGPACK = 'application/msgpack';
 const TEXT = 'text/plain; charset=utf-8';
 
+/** What the end of a notify request needs to know; it rides on the request and response. */
 interface IntakeState {
   slot: boolean;
   handed: boolean;
   event: string;
+  started: number;
+  /** Called once the response is closed (the slot and the latency metric). */
+  closed: (state: IntakeState) => void;
 }
 
-/** The intake state of a notify request rides on the request (no side table per request). */
 const STATE = Symbol('caduceus.intake');
-type WithState = FastifyRequest & { [STATE]?: IntakeState };
+type WithState = { [STATE]?: IntakeState };
+
+/** The one `close` listener of every notify response (no closure per request). */
+function onResponseClose(this: WithState): void {
+  const state = this[STATE];
+  if (state) state.closed(state);
+}
 
 function text(reply: FastifyReply, status: number, body: string) {
   return reply.code(status).type(TEXT).header('x-content-type-options', 'nosniff').send(body);
@@ -84,6 +93,11 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: NotifyRouteDeps
     return c;
   };
 
+  const closed = (state: IntakeState) => {
+    if (state.slot && !state.handed) intake.release();
+    forEvent(state.event).latency.observe((performance.now() - state.started) / 1000);
+  };
+
   void app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(
@@ -104,56 +118,75 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: NotifyRouteDeps
     const versions = deps.previousVersionSupport ? ['v4', 'v3'] : ['v4'];
     for (const version of versions) {
       const url = `/api/${version}/notify`;
+      const v4 = version === 'v4';
+      // after auth: exactly one Content-Type: application/msgpack, then a slot of the intake
+      const admit = (req: FastifyRequest, reply: FastifyReply, state: IntakeState): boolean => {
+        if (soleContentType(req) !== MSGPACK) {
+          text(reply, 415, 'Invalid Content-Type header(s). Expected application/msgpack. \n');
+          return false;
+        }
+        if (!intake.reserve()) {
+          metrics.incomingQueueFull.inc();
+          text(reply, 503, 'Incoming queue is full.\n');
+          return false;
+        }
+        state.slot = true;
+        return true;
+      };
       scope.route({
         method: 'POST',
         url,
-        onRequest: async (req, reply) => {
-          const state: IntakeState = { slot: false, handed: false, event: 'unknown' };
+        // callback style: without an authenticator no promise is made per request
+        onRequest: (req, reply, done) => {
+          const state: IntakeState = {
+            slot: false,
+            handed: false,
+            event: 'unknown',
+            started: performance.now(),
+            closed,
+          };
           (req as WithState)[STATE] = state;
-          const started = performance.now();
-          reply.raw.once('close', () => {
-            if (state.slot && !state.handed) intake.release();
-            forEvent(state.event).latency.observe((performance.now() - started) / 1000);
-          });
-          if (deps.authenticator) {
-            try {
-              await deps.authenticator.authenticate(req.headers.authorization);
-            } catch (err) {
-              return replyAuthError(reply, err, version === 'v4' ? 'caduceus-v4' : 'caduceus-v3');
-            }
+          (reply.raw as WithState)[STATE] = state;
+          reply.raw.on('close', onResponseClose);
+          const auth = deps.authenticator;
+          if (!auth) {
+            if (admit(req, reply, state)) done();
+            return;
           }
-          if (soleContentType(req) !== MSGPACK) {
-            return text(
-              reply,
-              415,
-              'Invalid Content-Type header(s). Expected application/msgpack. \n',
-            );
-          }
-          if (!intake.reserve()) {
-            metrics.incomingQueueFull.inc();
-            return text(reply, 503, 'Incoming queue is full.\n');
-          }
-          state.slot = true;
-          return undefined;
+          auth.authenticate(req.headers.authorization).then(
+            () => {
+              if (admit(req, reply, state)) done();
+            },
+            (err: unknown) => {
+              try {
+                replyAuthError(reply, err, v4 ? 'caduceus-v4' : 'caduceus-v3');
+              } catch (e) {
+                done(e as Error);
+              }
+            },
+          );
         },
-        handler: async (req, reply) => {
+        handler: (req, reply) => {
           const state = (req as WithState)[STATE] as IntakeState;
           const body = req.body as Buffer | undefined;
           if (!body || body.length === 0) {
             metrics.emptyRequestBody.inc();
-            return text(reply, 400, 'Empty payload.\n');
+            text(reply, 400, 'Empty payload.\n');
+            return;
           }
           let msg: Message;
           try {
             msg = decodeMsgpack(body, { maxBytes: deps.maxBodyBytes });
           } catch (err) {
             metrics.invalidPayload.inc();
-            if (isUtf8Error(err)) return text(reply, 400, 'Strings must be UTF-8.\n');
-            return text(reply, 400, 'Invalid payload format.\n');
+            if (isUtf8Error(err)) text(reply, 400, 'Strings must be UTF-8.\n');
+            else text(reply, 400, 'Invalid payload format.\n');
+            return;
           }
           if (msg.msgType !== MessageType.SimpleEvent) {
             metrics.invalidPayload.inc();
-            return text(reply, 400, 'Invalid MessageType.\n');
+            text(reply, 400, 'Invalid MessageType.\n');
+            return;
           }
           const noType = !msg.contentType;
           const noUuid = !msg.transactionUuid;
@@ -176,7 +209,7 @@ export function registerNotifyRoutes(app: FastifyInstance, deps: NotifyRouteDeps
           forEvent(ev.eventType).count.inc();
           state.handed = true;
           intake.push(ev);
-          return text(reply, 202, 'Request placed on to queue.\n');
+          text(reply, 202, 'Request placed on to queue.\n');
         },
       });
       scope.route({

@@ -2,6 +2,12 @@ import { encodeHttpHeaders, encodeMsgpack, parseDeviceId, type Message } from '@
 import { eventString, eventType } from './matcher.js';
 import { signBody } from './signature.js';
 
+/**
+ * Header lists kept per event and body kind, one per secret (bounded: they live as long as the
+ * event waits in some queue).
+ */
+const MAX_LISTS = 16;
+
 /** Header values of one delivery; keys are lower-case. */
 export type HeaderMap = Record<string, string | string[]>;
 
@@ -15,9 +21,14 @@ export class OutboundEvent {
   /** Metric label: first segment after `event:` or `unknown`. */
   readonly eventType: string;
   private msgpack: Buffer | undefined;
+  private payload: Buffer | undefined;
   private headers: HeaderMap | undefined;
   private flat: string[] | undefined;
-  private signatures: { body: Buffer; secret: string; sig: string }[] | undefined;
+  /** Delivery header lists of the msgpack body (0) and of the payload body (1), by secret. */
+  private readonly lists: [Map<string, string[]> | undefined, Map<string, string[]> | undefined] = [
+    undefined,
+    undefined,
+  ];
 
   constructor(readonly msg: Message) {
     this.event = eventString(msg.dest);
@@ -31,22 +42,42 @@ export class OutboundEvent {
   }
 
   /**
-   * X-Webpa-Signature of `body` (one of this event's two bodies) under `secret`, memoised for
-   * webhooks that share a secret (a short list compared by identity: no key is built).
+   * The whole header list of one delivery: the common headers, `Content-Type` (msgpack for a
+   * `wrp` body, else the WRP's own) and, with a secret, `X-Webpa-Signature` of the body. The
+   * list is built once per body kind and secret and shared by the deliveries that use it
+   * (webhooks that share a secret share one HMAC); nobody may change it.
    */
-  signature(secret: string, body: Buffer): string {
-    const memo = (this.signatures ??= []);
-    for (const s of memo) if (s.body === body && s.secret === secret) return s.sig;
-    const sig = signBody(secret, body);
-    if (memo.length < 64) memo.push({ body, secret, sig });
-    return sig;
+  deliveryHeaders(wrpBody: boolean, secret: string): string[] {
+    const kind = wrpBody ? 0 : 1;
+    const lists = (this.lists[kind] ??= new Map());
+    let list = lists.get(secret);
+    if (list) return list;
+    const contentType = wrpBody
+      ? 'application/msgpack'
+      : this.msg.contentType || 'application/json';
+    list = this.headerList().concat('content-type', contentType);
+    if (secret !== '') {
+      list.push('x-webpa-signature', signBody(secret, this.body(wrpBody)));
+    }
+    if (lists.size < MAX_LISTS) lists.set(secret, list);
+    return list;
+  }
+
+  /** The body of a delivery: the whole WRP as msgpack, or the raw payload. */
+  body(wrpBody: boolean): Buffer {
+    return wrpBody ? this.msgpackBody() : this.payloadBody();
   }
 
   /** The raw payload (every other content type). */
   payloadBody(): Buffer {
+    if (this.payload) return this.payload;
     const p = this.msg.payload;
-    if (!p) return Buffer.alloc(0);
-    return Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+    this.payload = !p
+      ? Buffer.alloc(0)
+      : Buffer.isBuffer(p)
+        ? p
+        : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+    return this.payload;
   }
 
   /**

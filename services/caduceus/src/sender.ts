@@ -16,12 +16,15 @@ export interface SenderSettings {
   retries: number;
   retryBaseMs: number;
   retryMaxMs: number;
-  requestTimeoutMs: number;
   match: MatchOptions;
 }
 
 export interface SenderDeps {
   settings: SenderSettings;
+  /**
+   * Carries the request timeouts (`responseHeaderTimeout`: connect, headers and body), so that
+   * a delivery does not pass them again.
+   */
   dispatcher: Dispatcher;
   metrics: CaduceusMetrics;
   logger: Logger;
@@ -53,6 +56,20 @@ function target(url: string, guard: UrlGuard | undefined): Target {
     if (reason) t.refused = reason;
   }
   return t;
+}
+
+/** One delivery on its way: what every attempt of it sends, and where it is. */
+interface Delivery {
+  readonly ev: OutboundEvent;
+  readonly body: Buffer;
+  /** Shared with the other deliveries of the event that use the same secret: read only. */
+  readonly headers: string[];
+  /** The targets as they were when the delivery started. */
+  readonly ring: readonly Target[];
+  pos: number;
+  attempt: number;
+  /** performance.now() at the start. */
+  readonly started: number;
 }
 
 /** Transport failures in the original's reason vocabulary. */
@@ -92,11 +109,6 @@ export function classifyError(err: unknown): string {
   }
 }
 
-const sleep = (ms: number) =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms).unref();
-  });
-
 /**
  * The outbound side of one webhook: matching, a bounded FIFO queue, at most `numWorkers`
  * concurrent deliveries, retries with capped exponential backoff and jitter, and the cut-off.
@@ -104,6 +116,8 @@ const sleep = (ms: number) =>
 export class WebhookSender {
   private record!: StoredWebhook;
   private matcher!: CompiledMatcher;
+  /** Whether deliveries carry the whole WRP as msgpack (from `config.content_type`). */
+  private wrpBody = true;
   private ring: Target[] = [];
   private ringPos = 0;
   private queue: (OutboundEvent | undefined)[] = [];
@@ -151,6 +165,7 @@ export class WebhookSender {
   update(record: StoredWebhook): void {
     this.matcher = compileMatcher(record);
     const w = record.webhook;
+    this.wrpBody = WRP_CONTENT_TYPES.has(w.config.contentType);
     const urls = w.config.altUrls.length > 0 ? w.config.altUrls : [w.config.url];
     this.ring = urls.map((u) => target(u, this.deps.guard));
     this.ringPos = Math.floor(Math.random() * this.ring.length);
@@ -220,7 +235,7 @@ export class WebhookSender {
       const start = this.ringPos;
       this.ringPos = (this.ringPos + 1) % this.ring.length;
       this.active++;
-      void this.deliver(ev, start, this.record).finally(() => this.done());
+      this.deliver(ev, start);
     }
   }
 
@@ -269,67 +284,98 @@ export class WebhookSender {
     this.lastSeries = { url, reason, event, code, count: c, timing: t };
   }
 
-  private async deliver(
-    ev: OutboundEvent,
-    ringStart: number,
-    record: StoredWebhook,
-  ): Promise<void> {
-    const { settings, dispatcher, metrics } = this.deps;
-    const w = record.webhook;
+  /**
+   * Starts one delivery: the body and header list come from the event (built once per body
+   * kind and secret), then attempts run callback to callback (no promise chain of its own per
+   * delivery); `done()` is called exactly once when the delivery is counted.
+   */
+  private deliver(ev: OutboundEvent, ringStart: number): void {
     const started = performance.now();
-    let body: Buffer;
-    let contentType: string;
-    if (WRP_CONTENT_TYPES.has(w.config.contentType)) {
-      body = ev.msgpackBody();
-      contentType = 'application/msgpack';
-    } else {
-      body = ev.payloadBody();
-      contentType = ev.msg.contentType || 'application/json';
+    let job: Delivery;
+    try {
+      const w = this.record.webhook;
+      const body = ev.body(this.wrpBody);
+      const headers = ev.deliveryHeaders(this.wrpBody, w.config.secret);
+      const ring = this.ring;
+      job = { ev, body, headers, ring, pos: ringStart % ring.length, attempt: 0, started };
+    } catch (err) {
+      // never expected (the event was decoded and checked at intake), but a slot must not leak
+      this.deps.logger.error({ err, url: this.url }, 'cannot build delivery');
+      this.deps.metrics.dropped.inc({ url: this.url, reason: 'unknown' });
+      queueMicrotask(() => this.done());
+      return;
     }
-    const headers = ev.headerList().concat('content-type', contentType);
-    if (w.config.secret !== '')
-      headers.push('x-webpa-signature', ev.signature(w.config.secret, body));
+    this.attempt(job);
+  }
 
-    const ring = this.ring;
-    let pos = ringStart % ring.length;
-    let status = 0;
-    let reason = 'no_err';
-    let lastUrl = this.url;
-    for (let attempt = 0; ; attempt++) {
-      const t = ring[pos] as Target;
-      lastUrl = t.url;
-      status = 0;
-      reason = 'no_err';
-      try {
-        if (t.refused) {
-          throw Object.assign(new Error(`refusing ${t.url}: ${t.refused}`), {
-            code: 'address_refused',
-          });
-        }
-        status = await dispatchRequest(dispatcher, {
-          origin: t.origin,
-          path: t.path,
-          headers,
-          body,
-          timeoutMs: settings.requestTimeoutMs,
-        });
-      } catch (err) {
-        reason = classifyError(err);
-        this.deps.logger.debug({ err, url: t.url }, 'delivery attempt failed');
-      }
-      const ok = status >= 200 && status < 300;
-      const retryable = status === 0 || status === 408 || status === 429 || status >= 500;
-      if (ok || !retryable || attempt >= settings.retries || this.closed) break;
-      if (reason === 'invalid_config') break;
-      metrics.deliveryRetry.inc({ url: this.url, event: ev.eventType });
-      const exp = Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** attempt);
-      await sleep(exp / 2 + (Math.random() * exp) / 2);
-      if (this.closed) break;
-      pos = (pos + 1) % ring.length;
+  private attempt(job: Delivery): void {
+    const t = job.ring[job.pos] as Target;
+    if (t.refused) {
+      const err = Object.assign(new Error(`refusing ${t.url}: ${t.refused}`), {
+        code: 'address_refused',
+      });
+      // asynchronously, like any answer: a queue of refused deliveries must not recurse
+      queueMicrotask(() => this.settle(job, t, 0, err));
+      return;
     }
-    const code = status === 0 ? 'message_dropped' : String(status);
-    this.countDelivery(lastUrl, reason, ev.eventType, code, (performance.now() - started) / 1000);
-    if (status === 0) metrics.dropped.inc({ url: lastUrl, reason });
+    dispatchRequest(this.deps.dispatcher, {
+      origin: t.origin,
+      path: t.path,
+      headers: job.headers,
+      body: job.body,
+    }).then(
+      (status) => this.settle(job, t, status, undefined),
+      (err: unknown) => this.settle(job, t, 0, err),
+    );
+  }
+
+  /** One attempt's outcome: retry later (408, 429, 5xx, transport errors) or count it. */
+  private settle(job: Delivery, t: Target, status: number, err: unknown): void {
+    const { settings, metrics } = this.deps;
+    let reason = 'no_err';
+    if (err !== undefined) {
+      reason = classifyError(err);
+      this.deps.logger.debug({ err, url: t.url }, 'delivery attempt failed');
+    }
+    const ok = status >= 200 && status < 300;
+    const retryable = status === 0 || status === 408 || status === 429 || status >= 500;
+    if (
+      !ok &&
+      retryable &&
+      job.attempt < settings.retries &&
+      !this.closed &&
+      reason !== 'invalid_config'
+    ) {
+      metrics.deliveryRetry.inc({ url: this.url, event: job.ev.eventType });
+      const exp = Math.min(settings.retryMaxMs, settings.retryBaseMs * 2 ** job.attempt);
+      const timer = setTimeout(
+        () => {
+          if (this.closed) {
+            this.finish(job, t, status, reason);
+            return;
+          }
+          job.attempt++;
+          job.pos = (job.pos + 1) % job.ring.length;
+          this.attempt(job);
+        },
+        exp / 2 + (Math.random() * exp) / 2,
+      );
+      timer.unref();
+      return;
+    }
+    this.finish(job, t, status, reason);
+  }
+
+  private finish(job: Delivery, t: Target, status: number, reason: string): void {
+    try {
+      const code = status === 0 ? 'message_dropped' : String(status);
+      const secs = (performance.now() - job.started) / 1000;
+      this.countDelivery(t.url, reason, job.ev.eventType, code, secs);
+      if (status === 0) this.deps.metrics.dropped.inc({ url: t.url, reason });
+    } catch (err) {
+      this.deps.logger.error({ err, url: t.url }, 'cannot count delivery');
+    }
+    this.done();
   }
 
   /** Queue overflow: cut the webhook off, drop its queue, tell `failure_url`. */
@@ -373,7 +419,6 @@ export class WebhookSender {
         path: t.path,
         headers,
         body,
-        timeoutMs: this.deps.settings.requestTimeoutMs,
       });
       this.deps.logger.info({ url, status }, 'cut-off notice sent');
     } catch (err) {

@@ -105,7 +105,6 @@ export function createCaduceus(config: CaduceusConfig, opts: CaduceusOptions = {
         retries: s.deliveryRetries,
         retryBaseMs: parseDuration(s.deliveryInterval),
         retryMaxMs: parseDuration(s.maxDeliveryInterval),
-        requestTimeoutMs,
         match,
       },
       dispatcher,

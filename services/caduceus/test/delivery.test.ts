@@ -2,6 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeMsgpack, encodeMsgpack, type Message } from '@xmidt/wrp';
 import { createCaduceus, type Caduceus } from '../src/service.js';
+import { OutboundEvent } from '../src/outbound-event.js';
 import { CUT_OFF_TEXT } from '../src/sender.js';
 import { verifySignature } from '../src/signature.js';
 import { webhookId } from '../src/webhook.js';
@@ -109,6 +110,60 @@ test('signed deliveries: msgpack body, payload body, and every header', async ()
   const n = plainRx.received[0]!;
   assert.equal(n.headers['x-webpa-signature'], undefined);
   assert.equal(n.body.toString(), '{"hello":"world"}');
+});
+
+test('one event, many webhooks: each delivery is signed with its own secret over its own body', async () => {
+  const { base } = await caduceus();
+  // one receiver per registration; secrets shared across webhooks and across body kinds
+  const specs = [
+    { name: 'wrp-a1', contentType: 'wrp', secret: 'alpha' },
+    { name: 'wrp-a2', contentType: 'application/msgpack', secret: 'alpha' },
+    { name: 'json-a', contentType: 'application/json', secret: 'alpha' },
+    { name: 'wrp-b', contentType: 'wrp', secret: 'beta' },
+    { name: 'json-b', contentType: 'application/json', secret: 'beta' },
+    { name: 'wrp-none', contentType: 'wrp', secret: '' },
+    { name: 'json-none', contentType: 'application/json', secret: '' },
+  ];
+  const rxs = new Map<string, Receiver>();
+  for (const s of specs) {
+    const rx = await receiver(s.secret ? { secrets: [s.secret] } : {});
+    rxs.set(s.name, rx);
+    const reg = {
+      config: { url: `${rx.url}/${s.name}`, content_type: s.contentType, secret: s.secret },
+      events: ['.*'],
+      duration: 60,
+    };
+    assert.equal((await register(base, reg, PIDS)).status, 200);
+  }
+  for (let i = 0; i < 3; i++) {
+    const payload = Buffer.from(JSON.stringify({ n: i }));
+    assert.equal((await notify(base, event({ transactionUuid: `tx-${i}`, payload }))).status, 202);
+  }
+  await waitFor(() => [...rxs.values()].every((r) => r.received.length === 3), {
+    what: 'three deliveries to every webhook',
+  });
+  const sig = (name: string, i: number) =>
+    String(rxs.get(name)!.received[i]!.headers['x-webpa-signature']);
+  for (const s of specs) {
+    const got = rxs.get(s.name)!.received;
+    got.forEach((r, i) => {
+      // the receiver checked the signature against this webhook's secret only
+      assert.equal(r.signatureOk, true, `${s.name} #${i}`);
+      const wrp = s.contentType !== 'application/json';
+      assert.equal(r.headers['content-type'], wrp ? 'application/msgpack' : 'application/json');
+      if (wrp) assert.equal(decodeMsgpack(r.body).transactionUuid, `tx-${i}`);
+      else assert.equal(r.body.toString(), JSON.stringify({ n: i }));
+      assert.equal(r.headers['x-webpa-transaction-id'], `tx-${i}`);
+      if (s.secret === '') assert.equal(r.headers['x-webpa-signature'], undefined);
+    });
+  }
+  for (let i = 0; i < 3; i++) {
+    // same secret and same body: the same signature; another body or secret: another one
+    assert.equal(sig('wrp-a1', i), sig('wrp-a2', i));
+    assert.notEqual(sig('wrp-a1', i), sig('json-a', i));
+    assert.notEqual(sig('wrp-a1', i), sig('wrp-b', i));
+    assert.notEqual(sig('json-a', i), sig('json-b', i));
+  }
 });
 
 test('matching: partner ids, events and device matcher decide who receives', async () => {
@@ -383,4 +438,22 @@ test('delivery-time guard: stored loopback targets are not contacted when loopba
     }),
     1,
   );
+
+  // a long queue of refused deliveries is worked off one answer at a time, every one counted
+  const many = 5_000; // below the default queue size (no cut-off)
+  const sender = c.senders.get(webhookId(rx.url))!;
+  const ev = new OutboundEvent(decodeMsgpack(event()));
+  for (let i = 0; i < many; i++) sender.offer(ev);
+  await waitFor(
+    async () =>
+      (await metricValue(c, 'xmidt_caduceus_slow_consumer_dropped_message_count', {
+        url: rx.url,
+        reason: 'invalid_address',
+      })) ===
+      1 + many,
+    { what: 'every refused delivery counted' },
+  );
+  assert.equal(sender.queueLength, 0);
+  assert.equal(sender.inFlight, 0);
+  assert.equal(rx.attempts, 0);
 });
