@@ -43,23 +43,28 @@ interface Waiter {
   reject(err: Error): void;
 }
 
+/** Signing inputs for one key, gathered until a thread is free to take them. */
 interface Batch {
+  keyId: number;
+  key: ThreadKey;
+  inputs: string[];
   waiters: Waiter[];
 }
 
 interface Thread {
   worker: Worker;
-  /** Tokens sent and not yet answered. */
-  outstanding: number;
-  batches: Map<number, Batch>;
+  /** Batches sent and not yet answered, by sequence number. */
+  sent: Map<number, Waiter[]>;
   /** Key ids this thread has been sent, oldest first. */
   keys: number[];
 }
 
 /**
- * Signing on `count` worker threads. Tokens asked for during one turn of the event loop go to a
- * thread as one message and come back as one, so the event loop pays one hand-off per batch
- * instead of one per token (libuv's pool costs a job, a wake-up and a completion per signature).
+ * Signing on `count` worker threads, in batches: a thread is sent the tokens gathered so far
+ * when it is free (at the end of the event-loop turn that asked for them, or as soon as it
+ * answers its previous batch), so under load each thread signs one batch while the event loop
+ * gathers the next and answers the last, and the event loop pays one hand-off per batch instead
+ * of one per token (libuv's pool costs a job, a wake-up and a completion per signature).
  */
 export class SigningThreads {
   readonly #count: number;
@@ -68,10 +73,8 @@ export class SigningThreads {
   #nextKeyId = 1;
   #seq = 0;
   #closed = false;
-  // the batch being gathered in this turn
-  #queuedKey: { id: number; key: ThreadKey } | undefined;
-  #inputs: string[] = [];
-  #waiters: Waiter[] = [];
+  /** Gathered, not yet sent; the last one takes new tokens of its key. */
+  #pending: Batch[] = [];
   #scheduled = false;
 
   constructor(count: number) {
@@ -86,16 +89,19 @@ export class SigningThreads {
   /** The base64url signature of `input` (latin1 bytes) with `key`; `owner` identifies the key. */
   sign(input: string, key: ThreadKey, owner: object): Promise<string> {
     if (this.#closed) return Promise.reject(new Error('signing threads are closed'));
-    let id = this.#keyIds.get(owner);
-    if (id === undefined) this.#keyIds.set(owner, (id = this.#nextKeyId++));
-    if (this.#queuedKey !== undefined && this.#queuedKey.id !== id) this.#flush();
-    this.#queuedKey = { id, key };
+    let keyId = this.#keyIds.get(owner);
+    if (keyId === undefined) this.#keyIds.set(owner, (keyId = this.#nextKeyId++));
+    let batch = this.#pending.at(-1);
+    if (!batch || batch.keyId !== keyId || batch.inputs.length >= MAX_BATCH) {
+      batch = { keyId, key, inputs: [], waiters: [] };
+      this.#pending.push(batch);
+    }
+    batch.inputs.push(input);
+    const waiters = batch.waiters;
     const p = new Promise<string>((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
+      waiters.push({ resolve, reject });
     });
-    this.#inputs.push(input);
-    if (this.#inputs.length >= MAX_BATCH) this.#flush();
-    else if (!this.#scheduled) {
+    if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#onTurnEnd);
     }
@@ -104,53 +110,54 @@ export class SigningThreads {
 
   readonly #onTurnEnd = (): void => {
     this.#scheduled = false;
-    this.#flush();
+    for (const t of this.#threads) {
+      if (this.#pending.length === 0) return;
+      if (t.sent.size === 0) this.#send(t);
+    }
   };
 
-  #flush(): void {
-    const queued = this.#queuedKey;
-    if (queued === undefined || this.#inputs.length === 0) return;
-    const inputs = this.#inputs;
-    const waiters = this.#waiters;
-    this.#inputs = [];
-    this.#waiters = [];
-    let t = this.#threads[0] as Thread;
-    for (const c of this.#threads) if (c.outstanding < t.outstanding) t = c;
-    if (!t.keys.includes(queued.id)) {
-      t.worker.postMessage({ key: queued.id, hash: queued.key.hash, input: queued.key.input });
-      t.keys.push(queued.id);
+  /** Sends thread `t` the oldest gathered batch, if any. */
+  #send(t: Thread): void {
+    const batch = this.#pending.shift();
+    if (!batch) return;
+    if (!t.keys.includes(batch.keyId)) {
+      t.worker.postMessage({ key: batch.keyId, hash: batch.key.hash, input: batch.key.input });
+      t.keys.push(batch.keyId);
       if (t.keys.length > KEYS_PER_THREAD) t.worker.postMessage({ forget: t.keys.shift() });
     }
     const seq = ++this.#seq;
-    t.batches.set(seq, { waiters });
-    t.outstanding += inputs.length;
-    t.worker.postMessage({ seq, key: queued.id, inputs });
+    t.sent.set(seq, batch.waiters);
+    t.worker.postMessage({ seq, key: batch.keyId, inputs: batch.inputs });
   }
 
   #spawn(): Thread {
     const worker = new Worker(THREAD_SOURCE, { eval: true });
     worker.unref();
-    const t: Thread = { worker, outstanding: 0, batches: new Map(), keys: [] };
+    const t: Thread = { worker, sent: new Map(), keys: [] };
     worker.on('message', (m: { seq: number; sigs: (string | null)[]; error?: string }) => {
-      const batch = t.batches.get(m.seq);
-      if (!batch) return;
-      t.batches.delete(m.seq);
-      t.outstanding -= batch.waiters.length;
-      batch.waiters.forEach((w, i) => {
+      const waiters = t.sent.get(m.seq);
+      if (!waiters) return;
+      t.sent.delete(m.seq);
+      // the next batch first, so that the thread signs while this one is answered
+      if (t.sent.size === 0) this.#send(t);
+      for (let i = 0; i < waiters.length; i++) {
         const sig = m.sigs[i];
+        const w = waiters[i] as Waiter;
         if (typeof sig === 'string') w.resolve(sig);
         else w.reject(new Error(m.error ?? 'signing failed'));
-      });
+      }
     });
     worker.on('error', () => undefined); // followed by 'exit'
     worker.once('exit', (code) => {
       const lost = new Error(`signing thread exited (${code})`);
-      for (const b of t.batches.values()) for (const w of b.waiters) w.reject(lost);
-      t.batches.clear();
-      t.outstanding = 0;
+      for (const waiters of t.sent.values()) for (const w of waiters) w.reject(lost);
+      t.sent.clear();
       if (this.#closed) return;
       const i = this.#threads.indexOf(t);
-      if (i >= 0) this.#threads[i] = this.#spawn();
+      if (i < 0) return;
+      const next = this.#spawn();
+      this.#threads[i] = next;
+      this.#send(next);
     });
     return t;
   }
@@ -159,10 +166,10 @@ export class SigningThreads {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const pending = this.#waiters;
-    this.#waiters = [];
-    this.#inputs = [];
-    for (const w of pending) w.reject(new Error('signing threads are closed'));
+    const pending = this.#pending;
+    this.#pending = [];
+    const closed = new Error('signing threads are closed');
+    for (const b of pending) for (const w of b.waiters) w.reject(closed);
     await Promise.all(this.#threads.map((t) => t.worker.terminate()));
   }
 }
