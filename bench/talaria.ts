@@ -31,6 +31,7 @@ import { deviceId } from './lib/fleet-protocol.js';
 import { latencies, percentile, sleep, throughput, wrpRequester } from './lib/request-load.js';
 import type { Memory, ServerProcess } from './lib/server-process.js';
 import { tcpExt } from './lib/proc-rss.js';
+import { raiseListenQueue } from './lib/listen-queue.js';
 import { startBareServer, startTalaria } from './lib/talaria-process.js';
 import type { BareUnderTest, TalariaUnderTest } from './lib/talaria-process.js';
 
@@ -355,6 +356,8 @@ console.log(
     (o.rr ? `, request-response at ${o.rrDevices} devices` : '') +
     `; load average ${loadavg()[0]?.toFixed(2)}`,
 );
+
+cleanups.add(raiseListenQueue(log));
 
 // Both servers start together, so their baselines settle in parallel; the bare one stays idle
 // while Talaria is measured.

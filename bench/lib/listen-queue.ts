@@ -6,21 +6,25 @@
 // expecting a reboot storm raises these limits (docs/operations.md); so does the benchmark, for
 // every server it measures, and it puts the old values back at the end.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { log, onCleanup } from './scenario.js';
 
 const SETTINGS = ['/proc/sys/net/core/somaxconn', '/proc/sys/net/ipv4/tcp_max_syn_backlog'];
 
 /** The listen backlog the benchmark's servers ask for (the kernel caps it at somaxconn). */
 export const STORM_BACKLOG = 65535;
 
-/** Raises somaxconn and tcp_max_syn_backlog to STORM_BACKLOG while the scenario runs. */
-export function raiseListenQueue(): void {
+/**
+ * Raises somaxconn and tcp_max_syn_backlog to STORM_BACKLOG (when this process may: root on
+ * Linux), logging what it did; returns the function that puts the old values back.
+ */
+export function raiseListenQueue(log: (line: string) => void): () => void {
+  const restore: Array<() => void> = [];
   for (const file of SETTINGS) {
     let old: string;
     try {
       old = readFileSync(file, 'utf8').trim();
     } catch {
-      return log('listen queue: not Linux; kernel limits left as they are');
+      log('listen queue: not Linux; kernel limits left as they are');
+      break;
     }
     if (Number(old) >= STORM_BACKLOG) continue;
     try {
@@ -29,7 +33,8 @@ export function raiseListenQueue(): void {
       log(`listen queue: cannot raise ${file} (${(err as Error).message}); storms may overflow`);
       continue;
     }
-    log(`listen queue: ${file} ${old} -> ${STORM_BACKLOG} for this scenario`);
-    onCleanup(() => writeFileSync(file, old));
+    log(`listen queue: ${file} ${old} -> ${STORM_BACKLOG} for this run`);
+    restore.push(() => writeFileSync(file, old));
   }
+  return () => restore.forEach((f) => f());
 }

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STORM_BACKLOG } from './listen-queue.js';
 import { REPO_ROOT, ServerProcess, freePort } from './server-process.js';
 
 export interface TalariaUnderTest {
@@ -30,7 +31,7 @@ export async function startTalaria(
     [
       `log: { level: ${opts.logLevel ?? 'info'} }`,
       `url: ${url}`,
-      `primary: { host: 127.0.0.1, port: ${port} }`,
+      `primary: { host: 127.0.0.1, port: ${port}, backlog: ${STORM_BACKLOG} }`,
       'admin: { host: 127.0.0.1, port: 0 }',
       'discovery:',
       '  type: static',
@@ -82,10 +83,11 @@ export interface BareUnderTest {
   url: string;
 }
 
-export async function startBareServer(opts: { backlog?: number } = {}): Promise<BareUnderTest> {
+/** The bare `ws` server, listening with the same backlog as the services under test. */
+export async function startBareServer(): Promise<BareUnderTest> {
   const server = await ServerProcess.start(
     join(REPO_ROOT, 'bench/lib/bare-ws-server.ts'),
-    ['--host', '127.0.0.1', ...(opts.backlog ? ['--backlog', String(opts.backlog)] : [])],
+    ['--host', '127.0.0.1', '--backlog', String(STORM_BACKLOG)],
     (line) => typeof line['port'] === 'number',
   );
   return { server, url: `http://127.0.0.1:${String(server.started['port'])}` };

@@ -24,7 +24,7 @@ import type { Memory } from '../lib/server-process.js';
 import { startPetasos, startTalariaService, startThemis } from '../lib/services.js';
 import { startBareServer } from '../lib/talaria-process.js';
 import { sleep } from '../lib/request-load.js';
-import { STORM_BACKLOG, raiseListenQueue } from '../lib/listen-queue.js';
+import { raiseListenQueue } from '../lib/listen-queue.js';
 
 const DEVICES = scaled(15_000, 10);
 const WORKERS = Number(process.env['BENCH_WORKERS'] ?? Math.min(4, Math.ceil(DEVICES / 500)));
@@ -102,14 +102,14 @@ function perConn(base: number, after: number, n: number): number {
 
 async function main(): Promise<void> {
   log(`devices: ${DEVICES} per server, ${WORKERS} device processes`);
-  raiseListenQueue();
+  onCleanup(raiseListenQueue(log));
   const themis = await startThemis();
   onCleanup(() => themis.stop());
   const talaria = await startTalariaService({ jwtKeysUrl: themis.keysUrl });
   onCleanup(() => talaria.stop());
   const petasos = await startPetasos({ static: { talaria: [talaria.url] } });
   onCleanup(() => petasos.stop());
-  const bare = await startBareServer({ backlog: STORM_BACKLOG });
+  const bare = await startBareServer();
   onCleanup(() => bare.server.stop());
   const mosquitto = await startMosquitto();
   onCleanup(() => mosquitto.stop());

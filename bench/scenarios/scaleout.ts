@@ -29,7 +29,7 @@ async function held(talarias: ServiceUnderTest[]): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  raiseListenQueue();
+  onCleanup(raiseListenQueue(log));
   const etcd = await startEtcd();
   onCleanup(() => etcd.stop());
   const discovery = { etcd: etcd.endpoint };
