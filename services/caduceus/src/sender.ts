@@ -110,6 +110,19 @@ export function classifyError(err: unknown): string {
 }
 
 /**
+ * Senders with queued events whose workers were freed by answers: their next deliveries start
+ * together, once per turn of the event loop (check phase), instead of one answer at a time.
+ * New events still start at once when a worker is free.
+ */
+let toPump: WebhookSender[] = [];
+
+function pumpAll(): void {
+  const batch = toPump;
+  toPump = [];
+  for (const s of batch) s.resume();
+}
+
+/**
  * The outbound side of one webhook: matching, a bounded FIFO queue, at most `numWorkers`
  * concurrent deliveries, retries with capped exponential backoff and jitter, and the cut-off.
  */
@@ -125,6 +138,8 @@ export class WebhookSender {
   private active = 0;
   private dropUntil = 0;
   private closed = false;
+  /** Whether this sender waits in `toPump`. */
+  private pumpScheduled = false;
   private idleWaiters: (() => void)[] = [];
   readonly url: string;
   private readonly cCutOffDrops: { inc(v?: number): void };
@@ -241,7 +256,25 @@ export class WebhookSender {
 
   private done(): void {
     this.active--;
-    this.pump();
+    if (this.queueLength > 0) {
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true;
+        if (toPump.length === 0) setImmediate(pumpAll);
+        toPump.push(this);
+      }
+      return;
+    }
+    if (this.active === 0) this.notifyIdle();
+  }
+
+  /** Starts the queued deliveries that freed workers can take (once per event-loop turn). */
+  resume(): void {
+    this.pumpScheduled = false;
+    try {
+      this.pump();
+    } catch (err) {
+      this.deps.logger.error({ err, url: this.url }, 'cannot start deliveries');
+    }
     if (this.active === 0 && this.queueLength === 0) this.notifyIdle();
   }
 

@@ -1,4 +1,6 @@
 import { test, after } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { decodeMsgpack, encodeMsgpack, type Message } from '@xmidt/wrp';
 import { createCaduceus, type Caduceus } from '../src/service.js';
@@ -164,6 +166,43 @@ test('one event, many webhooks: each delivery is signed with its own secret over
     assert.notEqual(sig('wrp-a1', i), sig('wrp-b', i));
     assert.notEqual(sig('json-a', i), sig('json-b', i));
   }
+});
+
+test('a backlog is delivered in full, each event once, never more than numWorkersPerSender at once', async () => {
+  const { base } = await caduceus({ sender: { numWorkersPerSender: 3 } });
+  let open = 0;
+  let most = 0;
+  const order: string[] = [];
+  const server = createServer((req, res) => {
+    open++;
+    most = Math.max(most, open);
+    order.push(String(req.headers['x-webpa-transaction-id']));
+    req.resume();
+    setTimeout(() => {
+      open--;
+      res.end();
+    }, 5);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanup.push(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/backlog`;
+  const reg = { config: { url, content_type: 'wrp', secret: 'k' }, events: ['.*'], duration: 60 };
+  assert.equal((await register(base, reg, PIDS)).status, 200);
+  const n = 40;
+  for (let i = 0; i < n; i++) {
+    assert.equal((await notify(base, event({ transactionUuid: `tx-${i}` }))).status, 202);
+  }
+  await waitFor(() => order.length === n, { what: 'the whole backlog' });
+  assert.ok(most <= 3, `at most 3 deliveries at once (saw ${most})`);
+  assert.ok(most >= 2, `deliveries overlap (saw ${most})`);
+  // each event exactly once
+  assert.deepEqual([...order].sort(), Array.from({ length: n }, (_, i) => `tx-${i}`).sort());
 });
 
 test('matching: partner ids, events and device matcher decide who receives', async () => {
