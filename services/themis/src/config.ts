@@ -31,7 +31,7 @@ const issuerListenerSchema = Type.Object(
         ),
       }),
     ),
-    /** In-flight /issue and /claims requests before answering 429 (0 = unlimited); per worker. */
+    /** Tokens being signed at which /issue and /claims answer 429 (0 = unlimited); per worker. */
     maxConcurrentRequests: Type.Integer({ minimum: 0, default: 2000 }),
     /** Issuer processes (Node cluster) sharing the port; 1 = in this process. */
     workers: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
