@@ -52,13 +52,18 @@ export class OutboundEvent {
     const lists = (this.lists[kind] ??= new Map());
     let list = lists.get(secret);
     if (list) return list;
-    const contentType = wrpBody
-      ? 'application/msgpack'
-      : this.msg.contentType || 'application/json';
-    list = this.headerList().concat('content-type', contentType);
-    if (secret !== '') {
-      list.push('x-webpa-signature', signBody(secret, this.body(wrpBody)));
+    let base = lists.get('');
+    if (!base) {
+      const contentType = wrpBody
+        ? 'application/msgpack'
+        : this.msg.contentType || 'application/json';
+      base = this.headerList().concat('content-type', contentType);
+      lists.set('', base);
     }
+    if (secret === '') return base;
+    // the unsigned list copied (cheaper than building it again), then the signature
+    list = base.slice();
+    list.push('x-webpa-signature', signBody(secret, this.body(wrpBody)));
     if (lists.size < MAX_LISTS) lists.set(secret, list);
     return list;
   }
