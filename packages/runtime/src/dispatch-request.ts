@@ -19,6 +19,53 @@ class ResponseTooLarge extends Error {
 }
 
 /**
+ * The dispatch handler of one request: keeps the status, counts and discards the body. A class
+ * (one object per request, methods on the prototype) rather than five closures.
+ */
+class StatusOnly implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private read = 0;
+  private tooLarge = false;
+  private abort: ((err?: Error) => void) | undefined;
+
+  constructor(
+    private readonly limit: number,
+    private readonly resolve: (status: number) => void,
+    private readonly reject: (err: Error) => void,
+  ) {}
+
+  // the classic handler interface: what every undici 7 dispatcher accepts
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+  }
+
+  onHeaders(statusCode: number): boolean {
+    this.status = statusCode;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.read += chunk.length;
+    if (this.read > this.limit) {
+      this.tooLarge = true;
+      this.abort?.(new ResponseTooLarge('response body too large'));
+      return false;
+    }
+    return true;
+  }
+
+  onComplete(): void {
+    this.resolve(this.status);
+  }
+
+  onError(err: Error): void {
+    // the answer is known even when its body is cut short
+    if (this.tooLarge && this.status !== 0) this.resolve(this.status);
+    else this.reject(err);
+  }
+}
+
+/**
  * One request (a POST by default) through an undici dispatcher, resolving with the status
  * code once the response has been read and discarded: the dispatch handler API, so no body
  * stream is made per response. An answer longer than `maxResponseBytes` is cut short but its
@@ -30,48 +77,19 @@ export function dispatchRequest(
 ): Promise<number> {
   const limit = opts.maxResponseBytes ?? 64 * 1024;
   return new Promise<number>((resolve, reject) => {
-    let status = 0;
-    let read = 0;
-    let tooLarge = false;
-    let abort: ((err?: Error) => void) | undefined;
+    // One fixed shape for every call (absent values stay undefined: undici then uses the
+    // dispatcher's own origin and timeouts), so undici's reads of it stay monomorphic.
     dispatcher.dispatch(
       {
-        ...(opts.origin === undefined ? {} : { origin: opts.origin }),
+        origin: opts.origin,
         path: opts.path,
         method: opts.method ?? 'POST',
         headers: opts.headers,
         body: opts.body,
-        ...(opts.timeoutMs === undefined
-          ? {}
-          : { headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs }),
+        headersTimeout: opts.timeoutMs,
+        bodyTimeout: opts.timeoutMs,
       },
-      {
-        // the classic handler interface: what every undici 7 dispatcher accepts
-        onConnect(abortFn) {
-          abort = abortFn;
-        },
-        onHeaders(statusCode) {
-          status = statusCode;
-          return true;
-        },
-        onData(chunk) {
-          read += chunk.length;
-          if (read > limit) {
-            tooLarge = true;
-            abort?.(new ResponseTooLarge('response body too large'));
-            return false;
-          }
-          return true;
-        },
-        onComplete() {
-          resolve(status);
-        },
-        onError(err) {
-          // the answer is known even when its body is cut short
-          if (tooLarge && status !== 0) resolve(status);
-          else reject(err);
-        },
-      },
+      new StatusOnly(limit, resolve, reject),
     );
   });
 }
