@@ -37,7 +37,7 @@ const SCENARIOS = [
     aliases: ['idle', 'storm'],
     scripts: ['bench/scenarios/devices.ts'],
     limit: 420,
-    what: '(a) idle devices: RSS per device; (b) connect storm through Petasos with Themis JWTs; vs Mosquitto and bare ws',
+    what: '(a) idle devices: RSS per device; (b) connect storm with Themis JWTs, straight to Talaria and through Petasos; vs Mosquitto and bare ws',
   },
   {
     id: 'rr',
