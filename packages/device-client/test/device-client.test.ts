@@ -233,9 +233,12 @@ describe('DeviceClient', () => {
     const auth = s.requests.map((r) => header(r, 'authorization'));
     assert.ok(auth.length >= 2, `${auth.length} attempts`);
     // A new token for every attempt after a 403.
-    assert.equal(auth[0], 'Bearer tok-1');
-    assert.equal(auth[1], 'Bearer tok-2');
-    assert.equal(tokens.requests.length, auth.length);
+    auth.forEach((a, i) => assert.equal(a, `Bearer tok-${i + 1}`));
+    // Stopping may land between a token fetch and the connect that would have used it.
+    assert.ok(
+      tokens.requests.length === auth.length || tokens.requests.length === auth.length + 1,
+      `${tokens.requests.length} tokens for ${auth.length} attempts`,
+    );
     // The first 403 is retried at once, the next ones back off (>= 3 units of 20 ms).
     assert.equal(failures[0]?.delayMs, 0);
     assert.ok((failures[1]?.delayMs ?? 0) >= 60);
