@@ -3,7 +3,7 @@
 // one thread, per algorithm and signer mode. Bounded to about 20 s. Each row also gives the CPU
 // time per token of Themis' event-loop thread, of its other threads (signing, GC) and of the load
 // generator (from /proc and process.cpuUsage): on a shared machine these vary less than the rates.
-//   npx tsx bench/themis.ts            (BENCH_ALG=ES256 for one algorithm)
+//   npx tsx bench/themis.ts            (BENCH_ALG=ES256 for one algorithm; BENCH_CPU_PROF=<dir> profiles Themis)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -81,7 +81,17 @@ async function startThemis(
   );
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(root, 'services/themis/src/main.ts'), '--config', cfg],
+    [
+      // BENCH_CPU_PROF=<dir>: a V8 CPU profile per thread of Themis (its cluster workers too)
+      ...(process.env['BENCH_CPU_PROF']
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`]
+        : []),
+      '--import',
+      'tsx',
+      join(root, 'services/themis/src/main.ts'),
+      '--config',
+      cfg,
+    ],
     {
       cwd: root,
       env: { ...process.env, LOG_LEVEL: 'info' },
