@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVICE_NODE_FLAGS, type ServiceName } from '@xmidt/cli';
 import { STORM_BACKLOG } from './listen-queue.js';
 import { REPO_ROOT, ServerProcess, freePort } from './server-process.js';
 
@@ -27,7 +28,7 @@ function profArgs(name: string): string[] {
 }
 
 async function startService(
-  name: string,
+  name: ServiceName,
   yaml: (dir: string) => string[],
   isStarted: (line: Record<string, unknown>) => boolean,
   url: (started: Record<string, unknown>) => string,
@@ -43,7 +44,8 @@ async function startService(
       ['--config', config],
       isStarted,
       60_000,
-      profArgs(name),
+      // the V8 flags `xmidt` runs the service with, so that it is measured as it is deployed
+      [...(SERVICE_NODE_FLAGS[name] ?? []), ...profArgs(name)],
     );
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });

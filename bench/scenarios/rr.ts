@@ -7,7 +7,7 @@
 // Each: round trips/s with 32 in flight, then p50/p99 of round trips made one at a time.
 //   BENCH_SCALE=0.1 npx tsx bench/scenarios/rr.ts
 // Env: BENCH_RR_TIME (throughput measurement, default 5s; 2s below scale 0.5),
-//      BENCH_RR_SAMPLES (latency samples, default 2000; 300 below scale 0.5),
+//      BENCH_RR_SAMPLES (latency samples, default 10,000, so that p99 rests on 100 of them; 300 below scale 0.5),
 //      BENCH_RR_WARMUP (default 3s), BENCH_CONCURRENCY (default 32), BENCH_CPU_PROF (directory: the services write CPU profiles).
 import { join } from 'node:path';
 import { cpuMeter, selfCpuMs } from '../lib/cpu-meter.js';
@@ -33,7 +33,7 @@ import { startScytale, startTalariaService } from '../lib/services.js';
 const DEVICES = scaled(1000, 10);
 const SMALL = SCALE < 0.5;
 const RR_MS = envDuration('BENCH_RR_TIME', SMALL ? 2000 : 5000);
-const SAMPLES = Number(process.env['BENCH_RR_SAMPLES'] ?? (SMALL ? 300 : 2000));
+const SAMPLES = Number(process.env['BENCH_RR_SAMPLES'] ?? (SMALL ? 300 : 10_000));
 const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
 // JIT warm-up before each measurement: a fresh service takes a few seconds to reach speed.
 const WARMUP_MS = envDuration('BENCH_RR_WARMUP', 3000);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError } from '@xmidt/runtime';
 import { parodusArgsFromYaml } from '../parodus-config.js';
 import { checkServiceConfig } from '../service-config-file.js';
-import { serviceEntry, type ServiceName } from '../service-names.js';
+import { serviceNodeArgs, type ServiceName } from '../service-names.js';
 
 function help(name: ServiceName): string {
   if (name === 'parodus') {
@@ -73,7 +73,7 @@ export async function runService(name: ServiceName, argv: readonly string[]): Pr
   }
   const child = spawn(
     process.execPath,
-    ['--import', import.meta.resolve('tsx'), serviceEntry(name), ...args],
+    [...serviceNodeArgs(name, import.meta.resolve('tsx')), ...args],
     { stdio: 'inherit' },
   );
   const forward = (signal: NodeJS.Signals): void => {

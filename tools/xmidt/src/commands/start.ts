@@ -7,7 +7,7 @@ import { ConfigError, LOG_LEVELS, type LogLevel } from '@xmidt/runtime';
 import { portFree, waitAll200 } from '../net-checks.js';
 import { DEFAULT_PORTS, MAX_PORT_OFFSET } from '../ports.js';
 import { writeServiceConfig } from '../service-config-file.js';
-import { serviceEntry } from '../service-names.js';
+import { serviceNodeArgs } from '../service-names.js';
 import { Supervisor } from '../supervisor.js';
 import { HOST, planSystem, type PlannedInstance, type SystemMode } from '../system-plan.js';
 import {
@@ -305,7 +305,7 @@ export async function runSystem(mode: SystemMode, argv: readonly string[]): Prom
     for (const inst of plan) {
       supervisor.add({
         name: inst.name,
-        args: ['--import', tsx, serviceEntry(inst.service), '--config', files.get(inst.name) ?? ''],
+        args: [...serviceNodeArgs(inst.service, tsx), '--config', files.get(inst.name) ?? ''],
       });
     }
     const pending = await waitAll200(
