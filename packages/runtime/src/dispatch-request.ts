@@ -8,8 +8,6 @@ export interface DispatchRequestOptions {
   method?: Dispatcher.HttpMethod;
   headers: string[] | Record<string, string>;
   body: Buffer;
-  /** Header and body timeouts; default: the dispatcher's own. */
-  timeoutMs?: number;
   /** Response bytes read before the connection is dropped (the body is discarded). */
   maxResponseBytes?: number;
 }
@@ -77,8 +75,8 @@ export function dispatchRequest(
 ): Promise<number> {
   const limit = opts.maxResponseBytes ?? 64 * 1024;
   return new Promise<number>((resolve, reject) => {
-    // One fixed shape for every call (absent values stay undefined: undici then uses the
-    // dispatcher's own origin and timeouts), so undici's reads of it stay monomorphic.
+    // One fixed shape for every call (an absent origin stays undefined: a Pool or Client uses
+    // its own), so undici's reads of it stay monomorphic. Timeouts are the dispatcher's.
     dispatcher.dispatch(
       {
         origin: opts.origin,
@@ -86,8 +84,6 @@ export function dispatchRequest(
         method: opts.method ?? 'POST',
         headers: opts.headers,
         body: opts.body,
-        headersTimeout: opts.timeoutMs,
-        bodyTimeout: opts.timeoutMs,
       },
       new StatusOnly(limit, resolve, reject),
     );
