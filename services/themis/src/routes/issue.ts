@@ -149,19 +149,40 @@ export class IssueHandler {
     answer(res, 500, TEXT, 'internal error', headers);
   }
 
-  #busy(): boolean {
+  /**
+   * What `/issue` and `/claims` share: the transaction id, the 429 when busy, and the claims of
+   * the request; undefined once an error has been answered.
+   */
+  #prepare(
+    req: IncomingMessage,
+    res: ServerResponse,
+    query: ParsedUrlQuery | undefined,
+  ): { tid: string; claims: Record<string, unknown> } | undefined {
+    const tid = transactionId(req);
     const limit = this.#deps.maxConcurrentRequests;
-    return limit > 0 && this.#inFlight >= limit;
+    if (limit > 0 && this.#inFlight >= limit) {
+      this.#error(res, tid, new ThemisError('busy', 'too many requests'));
+      return undefined;
+    }
+    try {
+      const claims = this.#deps.builder.build(
+        new HttpClaimsRequest(req, query, this.#deps),
+        Date.now(),
+      );
+      return { tid, claims };
+    } catch (err) {
+      this.#error(res, tid, err);
+      return undefined;
+    }
   }
 
   issue(req: IncomingMessage, res: ServerResponse, query: ParsedUrlQuery | undefined): void {
     const deps = this.#deps;
-    const tid = transactionId(req);
-    if (this.#busy()) return this.#error(res, tid, new ThemisError('busy', 'too many requests'));
-    let claims: Record<string, unknown>;
+    const prepared = this.#prepare(req, res, query);
+    if (!prepared) return;
+    const { tid, claims } = prepared;
     let key: SigningKey;
     try {
-      claims = deps.builder.build(new HttpClaimsRequest(req, query, deps), Date.now());
       key = deps.keys.active();
     } catch (err) {
       return this.#error(res, tid, err);
@@ -185,16 +206,10 @@ export class IssueHandler {
   }
 
   claims(req: IncomingMessage, res: ServerResponse, query: ParsedUrlQuery | undefined): void {
-    const tid = transactionId(req);
-    if (this.#busy()) return this.#error(res, tid, new ThemisError('busy', 'too many requests'));
-    let claims: Record<string, unknown>;
-    try {
-      claims = this.#deps.builder.build(new HttpClaimsRequest(req, query, this.#deps), Date.now());
-    } catch (err) {
-      return this.#error(res, tid, err);
-    }
-    answer(res, 200, 'application/json; charset=utf-8', JSON.stringify(claims), {
-      [TRANSACTION_ID]: tid,
+    const prepared = this.#prepare(req, res, query);
+    if (!prepared) return;
+    answer(res, 200, 'application/json; charset=utf-8', JSON.stringify(prepared.claims), {
+      [TRANSACTION_ID]: prepared.tid,
     });
   }
 }
