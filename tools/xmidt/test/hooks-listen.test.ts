@@ -1,18 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { signBody } from '@xmidt/caduceus';
 import { waitFor } from '@xmidt/testkit';
 import { MessageType, encodeHttpHeaders, encodeMsgpack } from '@xmidt/wrp';
-
-const BIN = fileURLToPath(new URL('../bin/xmidt.mjs', import.meta.url));
+import { XMIDT_BIN } from './run-xmidt.js';
 
 describe('xmidt hooks listen', () => {
-  const child = spawn(process.execPath, [BIN, 'hooks', 'listen', '--port', '0', '--secret', 's3'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [XMIDT_BIN, 'hooks', 'listen', '--port', '0', '--secret', 's3'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

@@ -11,36 +11,14 @@ import { portFree } from '../src/net-checks.js';
 import { DEFAULT_PORTS, MAX_PORT_OFFSET } from '../src/ports.js';
 import { planSystem, type SystemMode } from '../src/system-plan.js';
 import type { SystemFile } from '../src/system-file.js';
+import { XMIDT_BIN, runXmidt as xmidt, type XmidtRun as Run } from './run-xmidt.js';
 
 // Real processes: `xmidt start` / `xmidt cluster` through bin/xmidt.mjs, on a random port
 // offset (every port checked free first), with a temporary data dir. The two systems run
 // one after the other (describe blocks in one file run serially).
 
-const BIN = new URL('../bin/xmidt.mjs', import.meta.url).pathname;
 const API_AUTH = 'tester:s3cret';
 const READY_TIMEOUT_MS = 200_000;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `xmidt <args>` to completion. */
-function xmidt(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function alive(pid: number): boolean {
   try {
@@ -83,7 +61,7 @@ class System {
   ) {
     this.child = spawn(
       process.execPath,
-      [BIN, mode, '--port-offset', String(offset), '--data-dir', dataDir, '--no-restart'],
+      [XMIDT_BIN, mode, '--port-offset', String(offset), '--data-dir', dataDir, '--no-restart'],
       { env: { ...process.env, XMIDT_API_AUTH: API_AUTH }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.exited = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
