@@ -1,17 +1,23 @@
 import { readFileSync } from 'node:fs';
-import type { TLSSocket } from 'node:tls';
 import {
   createServer as createHttpServer,
-  type IncomingMessage,
+  type Server as HttpServer,
   type ServerResponse,
 } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createNetServer, type AddressInfo, type Server } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { fastify, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { childAtLeast, ConfigError } from '@xmidt/runtime';
+import { childAtLeast, ConfigError, DEFAULT_BACKLOG } from '@xmidt/runtime';
 import type { ThemisConfig } from './config.js';
+import { FastHttp, type FastHttpOptions } from './fast-http.js';
 
 type IssuerListenerConfig = ThemisConfig['servers']['issuer'];
+
+/** Idle time of a kept-alive connection (the original's servers and the runtime's listeners). */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+/** Time a request head may take to arrive (node's default). */
+const HEADERS_TIMEOUT_MS = 60_000;
 
 function read(key: string, file: string): Buffer {
   try {
@@ -22,77 +28,128 @@ function read(key: string, file: string): Buffer {
   }
 }
 
-/** Answers a request itself and returns true, or returns false to leave it to fastify. */
-export type FrontHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
-
 /**
- * The issuer's own fastify instance, with the original's client-certificate modes:
- * no `mtls` = no client certificates; `mtls` = require and verify; `disableVerify` = require a
- * certificate but let Themis judge it; `disableRequire` = verify one if given; both = ask only.
+ * The issuer's listener: a TCP (or TLS) server whose connections go first to the fast path
+ * (fast-http.ts, plain `GET /issue` and `GET /claims`), and from there to `app`, the issuer's
+ * fastify instance on a node HTTP server that never listens itself, for every other request.
  *
- * `front` sees each request before fastify does (until the listener closes): it takes the plain
- * `GET /issue` requests, whose answer does not need fastify's routing, request and reply objects
- * and hooks (on two cores they cost as much event-loop time as the rest of issuing a token).
+ * Client certificates follow the original's modes: no `mtls` = none asked; `mtls` = require and
+ * verify; `disableVerify` = require one but let Themis judge it; `disableRequire` = verify one if
+ * given; both = ask only.
  */
-export function createIssuerListener(
-  config: IssuerListenerConfig,
-  logger: Logger,
-  front: FrontHandler,
-): FastifyInstance {
-  const tls = config.tls;
-  const mtls = tls?.mtls;
-  let https: Record<string, unknown> | undefined;
-  if (tls) {
-    https = {
+export class IssuerListener {
+  readonly app: FastifyInstance;
+  readonly #front: Server;
+  readonly #http: HttpServer;
+  readonly #fast: FastHttp;
+  /** Requests node's server is answering, and what waits for them to end. */
+  #fallbackInFlight = 0;
+  #fallbackDrained: (() => void) | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(
+    config: IssuerListenerConfig,
+    logger: Logger,
+    dispatch: FastHttpOptions['dispatch'],
+  ) {
+    let http: HttpServer | undefined;
+    this.app = fastify({
+      loggerInstance: childAtLeast(logger, { listener: 'issuer' }, 'warn'),
+      // as the runtime's listeners: no child logger per request (its info lines are below the
+      // listener's level; failures are logged by the routes)
+      childLoggerFactory: (l) => l,
+      return503OnClosing: true,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      serverFactory: (handler) => {
+        http = createHttpServer(handler);
+        http.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+        http.headersTimeout = HEADERS_TIMEOUT_MS;
+        http.requestTimeout = 0;
+        return http;
+      },
+    }) as unknown as FastifyInstance;
+    if (!http) throw new Error('fastify did not create its server');
+    this.#http = http;
+    http.on('request', (_req, res: ServerResponse) => {
+      this.#fallbackInFlight++;
+      res.once('close', () => {
+        if (--this.#fallbackInFlight === 0) this.#fallbackDrained?.();
+      });
+    });
+    this.#fast = new FastHttp({
+      dispatch,
+      fallback: http,
+      keepAliveTimeoutMs: KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeoutMs: HEADERS_TIMEOUT_MS,
+    });
+    const tls = config.tls;
+    if (!tls) {
+      this.#front = createNetServer((socket) => this.#fast.accept(socket));
+      return;
+    }
+    const mtls = tls.mtls;
+    const options: TlsOptions = {
       cert: read('certFile', tls.certFile),
       key: read('keyFile', tls.keyFile),
       minVersion: 'TLSv1.2',
+      ALPNProtocols: ['http/1.1'],
     };
     if (mtls) {
-      https['requestCert'] = true;
-      https['rejectUnauthorized'] = !mtls.disableRequire && !mtls.disableVerify;
+      options.requestCert = true;
+      options.rejectUnauthorized = !mtls.disableRequire && !mtls.disableVerify;
       if (mtls.clientCACertificateFile)
-        https['ca'] = read('mtls.clientCACertificateFile', mtls.clientCACertificateFile);
+        options.ca = read('mtls.clientCACertificateFile', mtls.clientCACertificateFile);
     }
-  }
-  let closing = false;
-  const app = fastify({
-    loggerInstance: childAtLeast(logger, { listener: 'issuer' }, 'warn'),
-    // as the runtime's listeners: no child logger per request (its info lines are below the
-    // listener's level; failures are logged by the routes)
-    childLoggerFactory: (l) => l,
-    return503OnClosing: true,
-    serverFactory: (handler, options) => {
-      const opts = options as {
-        keepAliveTimeout?: number;
-        requestTimeout?: number;
-        connectionTimeout?: number;
-        maxRequestsPerSocket?: number;
-      };
-      const listener = (req: IncomingMessage, res: ServerResponse) => {
-        if (closing || !front(req, res)) handler(req, res);
-      };
-      const server = https ? createHttpsServer(https, listener) : createHttpServer(listener);
-      // what fastify applies to the servers it creates itself
-      server.keepAliveTimeout = opts.keepAliveTimeout ?? 72_000;
-      server.requestTimeout = opts.requestTimeout ?? 0;
-      server.setTimeout(opts.connectionTimeout ?? 0);
-      if (opts.maxRequestsPerSocket) server.maxRequestsPerSocket = opts.maxRequestsPerSocket;
-      return server;
-    },
-  }) as unknown as FastifyInstance;
-  // from here on fastify answers 503 on kept-alive connections; leave every request to it
-  app.addHook('preClose', (done) => {
-    closing = true;
-    done();
-  });
-  if (mtls && mtls.disableRequire !== mtls.disableVerify) {
-    // Modes Node's TLS options cannot express alone: enforce them once the handshake is done.
-    app.server.on('secureConnection', (socket: TLSSocket) => {
-      const hasCert = Object.keys(socket.getPeerCertificate()).length > 0;
-      if (mtls.disableVerify && !hasCert) socket.destroy(); // require, do not verify
-      if (mtls.disableRequire && hasCert && !socket.authorized) socket.destroy(); // verify if given
+    this.#front = createTlsServer(options, (socket: TLSSocket) => {
+      if (mtls && mtls.disableRequire !== mtls.disableVerify) {
+        // modes node's TLS options cannot express alone, enforced once the handshake is done
+        const hasCert = Object.keys(socket.getPeerCertificate()).length > 0;
+        if (mtls.disableVerify && !hasCert) return void socket.destroy(); // require, not verify
+        if (mtls.disableRequire && hasCert && !socket.authorized) return void socket.destroy();
+      }
+      this.#fast.accept(socket);
     });
   }
-  return app;
+
+  /** Listens once fastify's routes are ready; resolves to the port. */
+  async listen(host: string, port: number): Promise<number> {
+    await this.app.ready();
+    await new Promise<void>((resolve, reject) => {
+      this.#front.once('error', reject);
+      this.#front.listen({ host, port, backlog: DEFAULT_BACKLOG }, () => {
+        this.#front.off('error', reject);
+        resolve();
+      });
+    });
+    // node's HTTP server tracks its connections (idle closing, header and request timeouts)
+    // from its 'listening' event on; it never listens itself, so it is told here
+    this.#http.emit('listening');
+    return (this.#front.address() as AddressInfo).port;
+  }
+
+  /** The port listened on, 0 before listen. */
+  get port(): number {
+    const address = this.#front.address();
+    return address && typeof address === 'object' ? address.port : 0;
+  }
+
+  /**
+   * Stops accepting connections, lets the requests being answered finish (idle connections are
+   * closed at once, busy ones after their answer), then closes fastify (its onClose hooks stop
+   * the signer).
+   */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      if (this.#front.listening) this.#front.close();
+      // node's server ends idle kept-alive connections, and busy ones after their answer
+      this.#http.close();
+      const fallbackDrained = new Promise<void>((resolve) => {
+        if (this.#fallbackInFlight === 0) return resolve();
+        this.#fallbackDrained = resolve;
+      });
+      await Promise.all([this.#fast.close(), fallbackDrained]);
+      await this.app.close();
+    })();
+    return this.#closed;
+  }
 }

@@ -1,7 +1,6 @@
 // Entry point of a Themis issuer worker (Node cluster): serves /issue and /claims on the shared
 // issuer port with the key the primary sends over IPC.
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { createLogger } from '@xmidt/runtime';
 import { isSigningAlgorithm } from './algorithms.js';
 import type { ThemisConfig } from './config.js';
@@ -71,8 +70,8 @@ const app = buildIssuer(
 
 await firstKey;
 const ic = config.servers.issuer;
-await app.listen({ host: ic.host, port: ic.port });
-send({ type: 'themis:ready', port: (app.server.address() as AddressInfo).port });
+const port = await app.listen(ic.host, ic.port);
+send({ type: 'themis:ready', port });
 
 // The primary disconnects to stop a worker: finish in-flight requests, then exit.
 process.on('disconnect', () => {

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ConfigError, parseDuration } from '@xmidt/runtime';
 import { ClaimsBuilder } from './claims.js';
 import type { ThemisConfig } from './config.js';
-import { createIssuerListener } from './issuer-listener.js';
+import { IssuerListener } from './issuer-listener.js';
 import { IssueHandler, registerIssueRoutes, type IssueMetrics } from './routes/issue.js';
 import { resolveSignerMode, TokenSigner, type SigningKey } from './signer.js';
 import { parsePemBundle, TrustEvaluator } from './trust.js';
@@ -53,7 +52,7 @@ export function buildIssuer(
   logger: Logger,
   keys: { active(): SigningKey },
   metrics: IssueMetrics,
-): FastifyInstance {
+): IssuerListener {
   const signer = new TokenSigner(resolveSignerMode(config.signer.mode, config.token.alg), {
     threads: config.signer.threads,
   });
@@ -67,10 +66,10 @@ export function buildIssuer(
     metrics,
     logger: logger.child({ listener: 'issuer' }),
   });
-  const app = createIssuerListener(config.servers.issuer, logger, (req, res) =>
+  const listener = new IssuerListener(config.servers.issuer, logger, (req, res) =>
     handler.dispatch(req, res),
   );
-  app.addHook('onClose', () => signer.close());
-  registerIssueRoutes(app, handler);
-  return app;
+  listener.app.addHook('onClose', () => signer.close());
+  registerIssueRoutes(listener.app, handler);
+  return listener;
 }

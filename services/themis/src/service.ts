@@ -1,10 +1,9 @@
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ConfigError, parseDuration, ServiceRuntime } from '@xmidt/runtime';
 import type { ThemisConfig } from './config.js';
 import { buildIssuer, createClaimsBuilder, createTrustEvaluator } from './issuer.js';
 import { IssuerCluster } from './issuer-cluster.js';
+import type { IssuerListener } from './issuer-listener.js';
 import { KeyStore } from './key-store.js';
 import { createThemisMetrics, issueCounters } from './metrics.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -26,7 +25,7 @@ export interface ThemisPorts {
 export interface Themis {
   readonly runtime: ServiceRuntime;
   /** The in-process issuer listener (`/issue`, `/claims`); undefined with workers > 1. */
-  readonly issuer: FastifyInstance | undefined;
+  readonly issuer: IssuerListener | undefined;
   readonly keys: KeyStore;
   start(): Promise<ThemisPorts>;
   stop(): Promise<void>;
@@ -124,8 +123,7 @@ export async function createThemis(
       const ic = config.servers.issuer;
       let issuerPort: number;
       if (issuer) {
-        await issuer.listen({ host: ic.host, port: ic.port });
-        issuerPort = (issuer.server.address() as AddressInfo).port;
+        issuerPort = await issuer.listen(ic.host, ic.port);
       } else {
         issuerPort = await (workers as IssuerCluster).start();
       }

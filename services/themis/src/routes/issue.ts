@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 import { parse as parseQuery, type ParsedUrlQuery } from 'node:querystring';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
@@ -29,12 +30,32 @@ export interface IssueMetrics {
   trust(trust: number, reason: string): void;
 }
 
+/**
+ * What the handler reads of a request: node's IncomingMessage, or a request of the issuer's fast
+ * path (fast-http.ts).
+ */
+export interface IssueRequest {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly socket: Socket;
+}
+
+/** How the handler answers: node's ServerResponse, or a response of the fast path. */
+export interface IssueResponse {
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  end(body: string): unknown;
+}
+
 const MAX_TRANSACTION_ID = 128;
 const TRANSACTION_ID = 'x-webpa-transaction-id';
 const TEXT = 'text/plain; charset=utf-8';
 
 /** The request's `X-WebPA-Transaction-Id` when usable, else a new one. */
-function transactionId(req: IncomingMessage): string {
+function transactionId(req: IssueRequest): string {
   const given = req.headers[TRANSACTION_ID];
   return typeof given === 'string' && given !== '' && given.length <= MAX_TRANSACTION_ID
     ? given
@@ -46,7 +67,7 @@ function transactionId(req: IncomingMessage): string {
  * first of some), so a value without a comma is the first one; one with a comma may be a join and
  * is looked up in the raw header list.
  */
-function firstHeader(raw: IncomingMessage, name: string): string | undefined {
+function firstHeader(raw: IssueRequest, name: string): string | undefined {
   const v = raw.headers[name];
   if (v === undefined) return undefined;
   if (typeof v !== 'string') return v[0];
@@ -61,11 +82,11 @@ function firstHeader(raw: IncomingMessage, name: string): string | undefined {
 
 /** A ClaimsRequest over one HTTP request: headers, query parameters and the TLS peer. */
 class HttpClaimsRequest implements ClaimsRequest {
-  readonly #req: IncomingMessage;
+  readonly #req: IssueRequest;
   readonly #query: ParsedUrlQuery | undefined;
   readonly trust: ClaimsRequest['trust'];
 
-  constructor(req: IncomingMessage, query: ParsedUrlQuery | undefined, deps: IssueRouteDeps) {
+  constructor(req: IssueRequest, query: ParsedUrlQuery | undefined, deps: IssueRouteDeps) {
     this.#req = req;
     this.#query = query;
     const trust = deps.trust.evaluateSocket(deps.tls ? (req.socket as TLSSocket) : undefined);
@@ -97,7 +118,7 @@ class ExpiresHeader {
 }
 
 function answer(
-  res: ServerResponse,
+  res: IssueResponse,
   status: number,
   type: string,
   body: string,
@@ -126,7 +147,7 @@ export class IssueHandler {
   }
 
   /** Answers `GET /issue[?query]` and `GET /claims[?query]`; false for any other request. */
-  dispatch(req: IncomingMessage, res: ServerResponse): boolean {
+  dispatch(req: IssueRequest, res: IssueResponse): boolean {
     if (req.method !== 'GET') return false;
     const url = req.url ?? '';
     const q = url.indexOf('?');
@@ -138,7 +159,7 @@ export class IssueHandler {
     return true;
   }
 
-  #error(res: ServerResponse, tid: string, err: unknown): void {
+  #error(res: IssueResponse, tid: string, err: unknown): void {
     const headers: Record<string, string> = { [TRANSACTION_ID]: tid };
     if (err instanceof ThemisError) {
       const status = THEMIS_ERROR_STATUS[err.code];
@@ -154,8 +175,8 @@ export class IssueHandler {
    * the request; undefined once an error has been answered.
    */
   #prepare(
-    req: IncomingMessage,
-    res: ServerResponse,
+    req: IssueRequest,
+    res: IssueResponse,
     query: ParsedUrlQuery | undefined,
   ): { tid: string; claims: Record<string, unknown> } | undefined {
     const tid = transactionId(req);
@@ -176,7 +197,7 @@ export class IssueHandler {
     }
   }
 
-  issue(req: IncomingMessage, res: ServerResponse, query: ParsedUrlQuery | undefined): void {
+  issue(req: IssueRequest, res: IssueResponse, query: ParsedUrlQuery | undefined): void {
     const deps = this.#deps;
     const prepared = this.#prepare(req, res, query);
     if (!prepared) return;
@@ -205,7 +226,7 @@ export class IssueHandler {
     );
   }
 
-  claims(req: IncomingMessage, res: ServerResponse, query: ParsedUrlQuery | undefined): void {
+  claims(req: IssueRequest, res: IssueResponse, query: ParsedUrlQuery | undefined): void {
     const prepared = this.#prepare(req, res, query);
     if (!prepared) return;
     answer(res, 200, 'application/json; charset=utf-8', JSON.stringify(prepared.claims), {
