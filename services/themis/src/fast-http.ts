@@ -111,6 +111,17 @@ function parseHead(
   return { url, headers, rawHeaders };
 }
 
+/** Whether `buf` has a CR not followed by LF, or an LF not preceded by CR (a CR last may be). */
+function hasBareLineEnd(buf: Buffer): boolean {
+  for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
+    if (i === 0 || buf[i - 1] !== 0x0d) return true;
+  }
+  for (let i = buf.indexOf(0x0d); i >= 0 && i < buf.length - 1; i = buf.indexOf(0x0d, i + 1)) {
+    if (buf[i + 1] !== 0x0a) return true;
+  }
+  return false;
+}
+
 /** The answer to one request: written when it and every answer before it are done. */
 class FastAnswer implements FastResponse {
   readonly #conn: FastConnection;
@@ -207,7 +218,7 @@ class FastConnection {
       if (!buf) return;
       const end = buf.indexOf(HEAD_END);
       if (end < 0) {
-        if (buf.length > MAX_HEAD_BYTES) return this.#leave();
+        if (buf.length > MAX_HEAD_BYTES || hasBareLineEnd(buf)) return this.#leave();
         const now = Date.now();
         if (this.#headSince === 0) this.#headSince = now;
         else if (now - this.#headSince > this.#front.headersTimeoutMs) this.socket.destroy();

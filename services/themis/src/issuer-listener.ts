@@ -47,11 +47,7 @@ export class IssuerListener {
   #fallbackDrained: (() => void) | undefined;
   #closed: Promise<void> | undefined;
 
-  constructor(
-    config: IssuerListenerConfig,
-    logger: Logger,
-    dispatch: FastHttpOptions['dispatch'],
-  ) {
+  constructor(config: IssuerListenerConfig, logger: Logger, dispatch: FastHttpOptions['dispatch']) {
     let http: HttpServer | undefined;
     this.app = fastify({
       loggerInstance: childAtLeast(logger, { listener: 'issuer' }, 'warn'),

@@ -43,12 +43,11 @@ interface Waiter {
   reject(err: Error): void;
 }
 
-/** Signing inputs for one key, gathered until a thread is free to take them. */
-interface Batch {
+/** One signature asked for and not yet sent to a thread. */
+interface Job extends Waiter {
   keyId: number;
   key: ThreadKey;
-  inputs: string[];
-  waiters: Waiter[];
+  input: string;
 }
 
 interface Thread {
@@ -59,12 +58,16 @@ interface Thread {
   keys: number[];
 }
 
+/** Batches a thread may hold at once: the next one waits in its queue while it signs one. */
+const IN_FLIGHT = 2;
+
 /**
- * Signing on `count` worker threads, in batches: a thread is sent the tokens gathered so far
- * when it is free (at the end of the event-loop turn that asked for them, or as soon as it
- * answers its previous batch), so under load each thread signs one batch while the event loop
- * gathers the next and answers the last, and the event loop pays one hand-off per batch instead
- * of one per token (libuv's pool costs a job, a wake-up and a completion per signature).
+ * Signing on `count` worker threads, in batches: a thread is sent a share of the tokens gathered
+ * so far whenever it holds fewer than IN_FLIGHT batches (at the end of the event-loop turn that
+ * asked for them, or as soon as it answers a batch), so under load each thread signs one batch
+ * while the next waits in its queue and the event loop answers the last, and the event loop pays
+ * one hand-off per batch instead of one per token (libuv's pool costs a job, a wake-up and a
+ * completion per signature).
  */
 export class SigningThreads {
   readonly #count: number;
@@ -73,8 +76,9 @@ export class SigningThreads {
   #nextKeyId = 1;
   #seq = 0;
   #closed = false;
-  /** Gathered, not yet sent; the last one takes new tokens of its key. */
-  #pending: Batch[] = [];
+  /** Asked for, not yet sent; the jobs before #head are taken. */
+  #queue: Job[] = [];
+  #head = 0;
   #scheduled = false;
 
   constructor(count: number) {
@@ -91,15 +95,8 @@ export class SigningThreads {
     if (this.#closed) return Promise.reject(new Error('signing threads are closed'));
     let keyId = this.#keyIds.get(owner);
     if (keyId === undefined) this.#keyIds.set(owner, (keyId = this.#nextKeyId++));
-    let batch = this.#pending.at(-1);
-    if (!batch || batch.keyId !== keyId || batch.inputs.length >= MAX_BATCH) {
-      batch = { keyId, key, inputs: [], waiters: [] };
-      this.#pending.push(batch);
-    }
-    batch.inputs.push(input);
-    const waiters = batch.waiters;
     const p = new Promise<string>((resolve, reject) => {
-      waiters.push({ resolve, reject });
+      this.#queue.push({ keyId, key, input, resolve, reject });
     });
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -111,23 +108,47 @@ export class SigningThreads {
   readonly #onTurnEnd = (): void => {
     this.#scheduled = false;
     for (const t of this.#threads) {
-      if (this.#pending.length === 0) return;
-      if (t.sent.size === 0) this.#send(t);
+      if (this.#head === this.#queue.length) return;
+      if (t.sent.size < IN_FLIGHT) this.#send(t);
     }
   };
 
-  /** Sends thread `t` the oldest gathered batch, if any. */
+  /**
+   * Sends thread `t` its share of the waiting jobs (of one key), if any: the waiting jobs split
+   * over one more than the threads, so that some are left to go out as soon as a thread is free
+   * again, instead of every token in circulation moving in one batch (the event loop and the
+   * threads would then take turns instead of working at once).
+   */
   #send(t: Thread): void {
-    const batch = this.#pending.shift();
-    if (!batch) return;
-    if (!t.keys.includes(batch.keyId)) {
-      t.worker.postMessage({ key: batch.keyId, hash: batch.key.hash, input: batch.key.input });
-      t.keys.push(batch.keyId);
+    const q = this.#queue;
+    const waiting = q.length - this.#head;
+    if (waiting === 0) return;
+    const first = q[this.#head] as Job;
+    const share = Math.min(MAX_BATCH, Math.ceil(waiting / (this.#count + 1)));
+    const inputs: string[] = [];
+    const waiters: Waiter[] = [];
+    while (inputs.length < share && this.#head < q.length) {
+      const job = q[this.#head] as Job;
+      if (job.keyId !== first.keyId) break;
+      inputs.push(job.input);
+      waiters.push(job);
+      this.#head++;
+    }
+    if (this.#head === q.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024) {
+      this.#queue = q.slice(this.#head);
+      this.#head = 0;
+    }
+    if (!t.keys.includes(first.keyId)) {
+      t.worker.postMessage({ key: first.keyId, hash: first.key.hash, input: first.key.input });
+      t.keys.push(first.keyId);
       if (t.keys.length > KEYS_PER_THREAD) t.worker.postMessage({ forget: t.keys.shift() });
     }
     const seq = ++this.#seq;
-    t.sent.set(seq, batch.waiters);
-    t.worker.postMessage({ seq, key: batch.keyId, inputs: batch.inputs });
+    t.sent.set(seq, waiters);
+    t.worker.postMessage({ seq, key: first.keyId, inputs });
   }
 
   #spawn(): Thread {
@@ -139,7 +160,7 @@ export class SigningThreads {
       if (!waiters) return;
       t.sent.delete(m.seq);
       // the next batch first, so that the thread signs while this one is answered
-      if (t.sent.size === 0) this.#send(t);
+      if (t.sent.size < IN_FLIGHT) this.#send(t);
       for (let i = 0; i < waiters.length; i++) {
         const sig = m.sigs[i];
         const w = waiters[i] as Waiter;
@@ -166,10 +187,11 @@ export class SigningThreads {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const pending = this.#pending;
-    this.#pending = [];
+    const waiting = this.#queue.slice(this.#head);
+    this.#queue = [];
+    this.#head = 0;
     const closed = new Error('signing threads are closed');
-    for (const b of pending) for (const w of b.waiters) w.reject(closed);
+    for (const job of waiting) job.reject(closed);
     await Promise.all(this.#threads.map((t) => t.worker.terminate()));
   }
 }

@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { once } from 'node:events';
 import { get } from 'node:http';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { AuthError, createJwtVerifier, type JwtVerifier } from '@xmidt/auth';
 import { resolveSignerMode } from '../src/index.js';
 import { sleep, startThemis, tempDir } from './helpers.js';
+import { rawExchange } from './raw-http.js';
 
 async function codeOf(v: JwtVerifier, token: string): Promise<string> {
   try {
@@ -365,33 +364,6 @@ describe('themis algorithms', () => {
 });
 
 /** Sends `count` pipelined GET /issue requests in one write; the answers' status lines and bodies. */
-async function pipelined(port: number, count: number): Promise<{ head: string; body: string }[]> {
-  const sock = connect(port, '127.0.0.1');
-  try {
-    await once(sock, 'connect');
-    sock.write('GET /issue HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(count));
-    const answers: { head: string; body: string }[] = [];
-    let buf = '';
-    sock.setEncoding('latin1');
-    for await (const chunk of sock) {
-      buf += chunk as string;
-      for (;;) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) break;
-        const head = buf.slice(0, end);
-        const len = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
-        if (buf.length < end + 4 + len) break;
-        answers.push({ head, body: buf.slice(end + 4, end + 4 + len) });
-        buf = buf.slice(end + 4 + len);
-      }
-      if (answers.length === count) return answers;
-    }
-    return answers;
-  } finally {
-    sock.destroy();
-  }
-}
-
 describe('themis maxConcurrentRequests', () => {
   it('answers 429 with Retry-After while the limit of tokens is being signed', async () => {
     const t = await startThemis({
@@ -400,9 +372,13 @@ describe('themis maxConcurrentRequests', () => {
     });
     try {
       // pipelined requests reach the issuer in one go, before any token is signed
-      const answers = await pipelined(t.ports.issuerPort, 4);
+      const { answers } = await rawExchange(
+        t.ports.issuerPort,
+        'GET /issue HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(4),
+        4,
+      );
       assert.deepEqual(
-        answers.map((a) => a.head.split('\r\n')[0]),
+        answers.map((a) => a.status),
         [
           'HTTP/1.1 200 OK',
           'HTTP/1.1 200 OK',
