@@ -1,11 +1,15 @@
 // Themis issuing throughput: tokens/s over real HTTP (Themis in a child process, load from this
 // process over keep-alive connections) next to bare node:crypto signing of the same claims on
-// one thread, per algorithm and signer mode. Bounded to about 20 s. Each row also gives the CPU
-// time per token of Themis' event-loop thread, of its other threads (signing, GC) and of the load
-// generator (from /proc and process.cpuUsage): on a shared machine these vary less than the rates.
-//   npx tsx bench/themis.ts            (BENCH_ALG=ES256 for one algorithm; BENCH_CPU_PROF=<dir> profiles Themis)
+// one thread, per algorithm and signer mode. Each row takes ROUNDS rounds of bare signing then
+// HTTP load, back to back, and gives the round with the median ratio: on a shared machine both
+// rates drift by a third within seconds, the ratio of neighbours much less. Bounded
+// to about 90 s. Each row also gives the CPU time per token of Themis' event-loop thread, of its
+// other threads (signing, GC) and of the load generator (from /proc and process.cpuUsage).
+//   npx tsx bench/themis.ts   (BENCH_ALG=ES256: one algorithm; BENCH_ROUNDS, BENCH_MS, BENCH_CONNECTIONS;
+//                               BENCH_CPU_PROF=<dir>: a CPU profile of each Themis thread)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
@@ -18,9 +22,10 @@ import {
 } from '@xmidt/themis';
 
 const root = new URL('..', import.meta.url).pathname;
-const MEASURE_MS = Number(process.env['BENCH_MS'] ?? 1200);
+const MEASURE_MS = Number(process.env['BENCH_MS'] ?? 1000);
 const WARMUP_MS = 300;
-const CONNECTIONS = 64;
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 64);
 
 const sampleClaims = (): Record<string, unknown> => {
   const now = Math.floor(Date.now() / 1000);
@@ -44,8 +49,7 @@ const sampleClaims = (): Record<string, unknown> => {
  * Bare signing on this thread: the same claims, JSON-encoded (sorted keys), base64url, and signed
  * with a synchronous node:crypto sign() on a KeyObject: what /issue does, minus HTTP.
  */
-async function bareSign(alg: SigningAlgorithm): Promise<number> {
-  const privateKey = await generatePrivateKey(alg, 2048);
+async function bareSign(alg: SigningAlgorithm, privateKey: KeyObject): Promise<number> {
   const signer = new TokenSigner('inline');
   const key = { kid: 'bench', alg, privateKey, publicKey: privateKey, createdAt: Date.now() };
   const until = Date.now() + MEASURE_MS / 2;
@@ -150,68 +154,96 @@ interface CpuPerToken {
 /**
  * Closed-loop load over keep-alive HTTP/1.1 connections with a minimal client (pre-built request
  * bytes, a response parser that only finds the status and Content-Length), so that the load
- * generator takes as little of the shared CPU as possible.
+ * generator takes as little of the shared CPU as possible. Between measurements it stops: every
+ * connection waits for its answer and sends nothing more, so the bare signing has the machine.
  */
-async function httpRate(port: number, pid: number): Promise<{ rate: number; cpu: CpuPerToken }> {
-  const request = Buffer.from(
+class LoadClient {
+  readonly #request = Buffer.from(
     'GET /issue HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Midt-Mac-Address: mac:112233445566\r\n' +
       'X-Midt-Partner-Id: comcast\r\n\r\n',
   );
-  let count = 0;
-  let counting = false;
-  let stop = false;
-  let failure: Error | undefined;
-  const sockets: Socket[] = [];
-  await Promise.all(
-    Array.from(
-      { length: CONNECTIONS },
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const sock = connect(port, '127.0.0.1', () => {
-            sock.setNoDelay(true);
-            sock.write(request);
-            resolve();
-          });
-          sock.once('error', reject);
-          sockets.push(sock);
-          let buf: Buffer = Buffer.alloc(0);
-          sock.on('data', (chunk: Buffer) => {
-            buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-            for (;;) {
-              const end = buf.indexOf('\r\n\r\n');
-              if (end < 0) return;
-              const head = buf.toString('latin1', 0, end);
-              const len = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
-              if (buf.length < end + 4 + len) return;
-              if (!head.startsWith('HTTP/1.1 200') || len < 100) failure ??= new Error(head);
-              buf = buf.subarray(end + 4 + len);
-              if (counting) count++;
-              if (!stop) sock.write(request);
-            }
-          });
-        }),
-    ),
-  );
+  readonly #sockets: Socket[] = [];
+  #running = false;
+  #outstanding = 0;
+  #idle: (() => void) | undefined;
+  count = 0;
+  failure: Error | undefined;
+
+  async connect(port: number): Promise<void> {
+    await Promise.all(
+      Array.from(
+        { length: CONNECTIONS },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const sock = connect(port, '127.0.0.1', () => {
+              sock.setNoDelay(true);
+              resolve();
+            });
+            sock.once('error', reject);
+            this.#sockets.push(sock);
+            let buf: Buffer = Buffer.alloc(0);
+            sock.on('data', (chunk: Buffer) => {
+              buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+              for (;;) {
+                const end = buf.indexOf('\r\n\r\n');
+                if (end < 0) return;
+                const head = buf.toString('latin1', 0, end);
+                const len = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+                if (buf.length < end + 4 + len) return;
+                if (!head.startsWith('HTTP/1.1 200') || len < 100) this.failure ??= new Error(head);
+                buf = buf.subarray(end + 4 + len);
+                this.count++;
+                if (this.#running) sock.write(this.#request);
+                else if (--this.#outstanding === 0) this.#idle?.();
+              }
+            });
+          }),
+      ),
+    );
+  }
+
+  start(): void {
+    this.#running = true;
+    for (const s of this.#sockets) s.write(this.#request);
+  }
+
+  /** Resolves once every connection has its last answer. */
+  stop(): Promise<void> {
+    this.#running = false;
+    this.#outstanding = this.#sockets.length;
+    return new Promise((resolve) => (this.#idle = resolve));
+  }
+
+  close(): void {
+    for (const s of this.#sockets) s.destroy();
+  }
+}
+
+/** One round of HTTP load: tokens/s and CPU per token. */
+async function httpRound(
+  load: LoadClient,
+  pid: number,
+): Promise<{ rate: number; cpu: CpuPerToken }> {
+  load.start();
   await new Promise((r) => setTimeout(r, WARMUP_MS));
   const threads0 = threadCpu(pid);
   const load0 = process.cpuUsage();
-  counting = true;
+  const count0 = load.count;
   const start = performance.now();
   await new Promise((r) => setTimeout(r, MEASURE_MS));
-  const rate = count / ((performance.now() - start) / 1000);
-  const n = count;
+  const n = load.count - count0;
+  const rate = n / ((performance.now() - start) / 1000);
   const threads1 = threadCpu(pid);
-  const load = process.cpuUsage(load0);
-  stop = true;
-  for (const s of sockets) s.destroy();
-  if (failure) throw failure;
+  const used = process.cpuUsage(load0);
+  await load.stop();
+  if (load.failure) throw load.failure;
   let main = 0;
   let other = 0;
   for (const [tid, ms] of threads1) {
-    const used = ms - (threads0.get(tid) ?? 0);
+    const d = ms - (threads0.get(tid) ?? 0);
     const [p, t] = tid.split('/');
-    if (p === t) main += used;
-    else other += used;
+    if (p === t) main += d;
+    else other += d;
   }
   const perToken = (ms: number) => (n > 0 ? (ms * 1000) / n : NaN);
   return {
@@ -219,10 +251,15 @@ async function httpRate(port: number, pid: number): Promise<{ rate: number; cpu:
     cpu: {
       main: perToken(main),
       other: perToken(other),
-      load: perToken((load.user + load.system) / 1000),
+      load: perToken((used.user + used.system) / 1000),
     },
   };
 }
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+};
 
 type Variant = { mode: SignerMode; threads?: number; workers: number };
 const runs: { alg: SigningAlgorithm; variants: Variant[] }[] = [
@@ -255,24 +292,42 @@ const runs: { alg: SigningAlgorithm; variants: Variant[] }[] = [
 const label = (v: Variant) => (v.mode === 'threads' ? `threads(${v.threads ?? 1})` : v.mode);
 
 console.log(
-  `themis bench: ${cpus().length} cores, ${CONNECTIONS} connections, ${MEASURE_MS} ms per figure, load from this process`,
+  `themis bench: ${cpus().length} cores, ${CONNECTIONS} connections, ${ROUNDS} rounds of bare signing then ${MEASURE_MS} ms of HTTP load per row (medians), load from this process`,
 );
 console.log(
-  'alg    signer      workers  http tok/s  bare tok/s  ratio   CPU µs/token: themis main + other, load',
+  'alg    signer      workers  http tok/s  bare tok/s  ratio   CPU µs/token: themis main + other, load   (ratio per round)',
 );
 const only = process.env['BENCH_ALG'];
 const resultRows: ResultRow[] = [];
 for (const { alg, variants } of runs.filter((r) => !only || r.alg === only)) {
-  const bare = await bareSign(alg);
+  const privateKey = await generatePrivateKey(alg, 2048);
   for (const variant of variants) {
     const { child, port, dir } = await startThemis(alg, variant);
+    const load = new LoadClient();
     try {
-      const { rate: http, cpu } = await httpRate(port, child.pid ?? 0);
+      await load.connect(port);
+      const rounds: { bare: number; http: number; cpu: CpuPerToken }[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        const bare = await bareSign(alg, privateKey);
+        const { rate: http, cpu } = await httpRound(load, child.pid ?? 0);
+        rounds.push({ bare, http, cpu });
+      }
+      // the round with the median ratio: a measured pair of neighbours, not a mix of rounds
+      const mid = [...rounds].sort((a, b) => a.http / a.bare - b.http / b.bare)[
+        Math.floor(rounds.length / 2)
+      ] as (typeof rounds)[number];
+      const { http, bare } = mid;
+      const ratio = http / bare;
+      const cpu = {
+        main: median(rounds.map((r) => r.cpu.main)),
+        other: median(rounds.map((r) => r.cpu.other)),
+        load: median(rounds.map((r) => r.cpu.load)),
+      };
       const mode = label(variant);
       const { workers } = variant;
       const us = (v: number) => v.toFixed(1).padStart(5);
       console.log(
-        `${alg.padEnd(6)} ${mode.padEnd(11)} ${String(workers).padStart(7)}  ${http.toFixed(0).padStart(10)}  ${bare.toFixed(0).padStart(10)}  ${(http / bare).toFixed(2)}x   ${us(cpu.main)} + ${us(cpu.other)}, ${us(cpu.load)}`,
+        `${alg.padEnd(6)} ${mode.padEnd(11)} ${String(workers).padStart(7)}  ${http.toFixed(0).padStart(10)}  ${bare.toFixed(0).padStart(10)}  ${ratio.toFixed(2)}x   ${us(cpu.main)} + ${us(cpu.other)}, ${us(cpu.load)}   (${rounds.map((r) => (r.http / r.bare).toFixed(2)).join(' ')})`,
       );
       resultRows.push({
         scenario: 'themis',
@@ -281,9 +336,10 @@ for (const { alg, variants } of runs.filter((r) => !only || r.alg === only)) {
         baseline: { name: 'bare node:crypto, 1 thread', value: bare },
         better: 'higher',
         goal: 0.8,
-        note: `CPU µs/token: Themis event loop ${cpu.main.toFixed(1)}, other threads ${cpu.other.toFixed(1)}, load generator ${cpu.load.toFixed(1)}`,
+        note: `the round with the median ratio of ${ROUNDS} (ratios ${rounds.map((r) => (r.http / r.bare).toFixed(2)).join(', ')}); CPU µs/token: Themis event loop ${cpu.main.toFixed(1)}, other threads ${cpu.other.toFixed(1)}, load generator ${cpu.load.toFixed(1)}`,
       });
     } finally {
+      load.close();
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
       rmSync(dir, { recursive: true, force: true });
