@@ -111,15 +111,78 @@ function parseHead(
   return { url, headers, rawHeaders };
 }
 
-/** Whether `buf` has a CR not followed by LF, or an LF not preceded by CR (a CR last may be). */
-function hasBareLineEnd(buf: Buffer): boolean {
-  for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
+/**
+ * Whether `buf` from `from` on has a CR not followed by LF, or an LF not preceded by CR (a CR
+ * last may be).
+ */
+function hasBareLineEnd(buf: Buffer, from: number): boolean {
+  for (let i = buf.indexOf(0x0a, from); i >= 0; i = buf.indexOf(0x0a, i + 1)) {
     if (i === 0 || buf[i - 1] !== 0x0d) return true;
   }
-  for (let i = buf.indexOf(0x0d); i >= 0 && i < buf.length - 1; i = buf.indexOf(0x0d, i + 1)) {
+  const last = buf.length - 1;
+  for (let i = buf.indexOf(0x0d, from); i >= 0 && i < last; i = buf.indexOf(0x0d, i + 1)) {
     if (buf[i + 1] !== 0x0a) return true;
   }
   return false;
+}
+
+/**
+ * Received bytes not yet parsed. A chunk is kept as it is while it is alone; bytes that arrive
+ * in pieces are copied into a buffer that doubles when full, so a head sent a byte at a time
+ * costs linear, not quadratic, copying.
+ */
+class ReceiveBuffer {
+  #data: Buffer = Buffer.alloc(0);
+  #len = 0;
+  /** #data is a buffer of our own with room to grow (not a chunk handed to us). */
+  #owned = false;
+
+  get length(): number {
+    return this.#len;
+  }
+
+  /** The bytes held (a view, valid until the next change). */
+  view(): Buffer {
+    return this.#data.subarray(0, this.#len);
+  }
+
+  append(chunk: Buffer): void {
+    if (this.#len === 0) {
+      this.#data = chunk;
+      this.#len = chunk.length;
+      this.#owned = false;
+      return;
+    }
+    const need = this.#len + chunk.length;
+    if (!this.#owned || this.#data.length < need) {
+      const next = Buffer.allocUnsafe(Math.max(need, 2 * this.#len, 1024));
+      this.#data.copy(next, 0, 0, this.#len);
+      this.#data = next;
+      this.#owned = true;
+    }
+    chunk.copy(this.#data, this.#len);
+    this.#len = need;
+  }
+
+  /** Drops the first `n` bytes. */
+  consume(n: number): void {
+    if (n >= this.#len) {
+      this.#data = Buffer.alloc(0);
+      this.#len = 0;
+      this.#owned = false;
+      return;
+    }
+    this.#data = this.#data.subarray(n, this.#len);
+    this.#len -= n;
+    this.#owned = false;
+  }
+
+  /** Takes every byte held, as one buffer of its own. */
+  take(): Buffer {
+    const out = Buffer.from(this.view());
+    this.consume(this.#len);
+    return out;
+  }
 }
 
 /** The answer to one request: written when it and every answer before it are done. */
@@ -167,7 +230,9 @@ class FastConnection {
   readonly socket: Socket;
   readonly #front: FastHttp;
   /** Bytes received and not yet parsed. */
-  #buf: Buffer | undefined;
+  readonly #buf = new ReceiveBuffer();
+  /** Bytes at the front of #buf already searched for the end of a head, without finding it. */
+  #scanned = 0;
   /** When the head in #buf began to arrive (ms), 0 when #buf is empty. */
   #headSince = 0;
   /** Answers not yet written, in request order. */
@@ -176,6 +241,8 @@ class FastConnection {
   #dispatching = false;
   /** A request node must judge is next: the connection goes to node once #answers is empty. */
   #leaving = false;
+  /** Answers wait in the socket's buffer for the client to read them ('drain' awaited). */
+  #awaitingDrain = false;
 
   constructor(socket: Socket, front: FastHttp) {
     this.socket = socket;
@@ -193,10 +260,10 @@ class FastConnection {
   }
 
   readonly #onData = (chunk: Buffer): void => {
-    this.#buf = this.#buf ? Buffer.concat([this.#buf, chunk]) : chunk;
-    // a client far ahead of its answers waits for them
-    if (this.#buf.length > MAX_AHEAD_BYTES && this.busy) this.socket.pause();
+    this.#buf.append(chunk);
     this.#next();
+    // a client far ahead of its answers, or not reading them, waits for them
+    if (this.#buf.length > MAX_AHEAD_BYTES) this.socket.pause();
   };
 
   readonly #onError = (): void => {
@@ -207,18 +274,32 @@ class FastConnection {
     this.#front.forget(this);
   };
 
+  readonly #onDrain = (): void => {
+    this.#awaitingDrain = false;
+    if (this.socket.isPaused()) this.socket.resume();
+    if (!this.#dispatching) this.#next();
+  };
+
   readonly #onTimeout = (): void => {
     if (!this.busy) this.socket.destroy();
   };
 
   /** Dispatches the requests in the buffer while their heads are complete. */
   #next(): void {
-    while (!this.#leaving && this.#answers.length < MAX_PIPELINED && !this.socket.destroyed) {
-      const buf = this.#buf;
-      if (!buf) return;
-      const end = buf.indexOf(HEAD_END);
+    while (
+      !this.#leaving &&
+      this.#answers.length < MAX_PIPELINED &&
+      !this.socket.destroyed &&
+      !this.socket.writableEnded &&
+      !this.socket.writableNeedDrain
+    ) {
+      if (this.#buf.length === 0) return;
+      const buf = this.#buf.view();
+      const end = buf.indexOf(HEAD_END, Math.max(0, this.#scanned - 3));
       if (end < 0) {
-        if (buf.length > MAX_HEAD_BYTES || hasBareLineEnd(buf)) return this.#leave();
+        if (buf.length > MAX_HEAD_BYTES || hasBareLineEnd(buf, Math.max(0, this.#scanned - 1)))
+          return this.#leave();
+        this.#scanned = buf.length;
         const now = Date.now();
         if (this.#headSince === 0) this.#headSince = now;
         else if (now - this.#headSince > this.#front.headersTimeoutMs) this.socket.destroy();
@@ -227,9 +308,6 @@ class FastConnection {
       if (end > MAX_HEAD_BYTES) return this.#leave();
       const parsed = parseHead(buf.toString('latin1', 0, end));
       if (!parsed) return this.#leave();
-      const rest = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
-      this.#buf = rest;
-      this.#headSince = rest ? Date.now() : 0;
       const answer = new FastAnswer(this);
       this.#answers.push(answer);
       let taken = false;
@@ -245,9 +323,11 @@ class FastConnection {
       if (!taken) {
         // untouched: node's server parses it again, with what follows
         this.#answers.pop();
-        this.#buf = buf;
         return this.#leave();
       }
+      this.#buf.consume(end + 4);
+      this.#scanned = 0;
+      this.#headSince = this.#buf.length > 0 ? Date.now() : 0;
     }
   }
 
@@ -267,13 +347,17 @@ class FastConnection {
     }
     if (n === 0) return;
     answers.splice(0, n);
-    if (!this.socket.destroyed) this.socket.write(out);
+    // a client that does not read its answers stops being read (#next checks the same)
+    if (!this.socket.destroyed && !this.socket.write(out) && !this.#awaitingDrain) {
+      this.#awaitingDrain = true;
+      this.socket.once('drain', this.#onDrain);
+    }
     if (answers.length === 0) this.#front.answered();
     if (closing) {
       if (answers.length === 0) this.socket.end();
       return;
     }
-    if (this.socket.isPaused()) this.socket.resume();
+    if (this.socket.isPaused() && !this.socket.writableNeedDrain) this.socket.resume();
     if (this.#dispatching) return;
     if (this.#leaving && answers.length === 0) this.#handOver();
     else this.#next();
@@ -297,10 +381,10 @@ class FastConnection {
     s.off('error', this.#onError);
     s.off('close', this.#onClose);
     s.off('timeout', this.#onTimeout);
+    s.off('drain', this.#onDrain);
     s.setTimeout(0);
     this.#front.forget(this);
-    if (this.#buf) s.unshift(this.#buf);
-    this.#buf = undefined;
+    if (this.#buf.length > 0) s.unshift(this.#buf.take());
     if (s.isPaused()) s.resume();
     this.#front.fallback.emit('connection', s);
   }
