@@ -30,7 +30,10 @@ export interface FastRequest {
   readonly socket: Socket;
 }
 
-/** How the fast path answers: what the issue handler uses of node's ServerResponse. */
+/**
+ * How the fast path answers: what the issue handler uses of node's ServerResponse (which
+ * satisfies it too).
+ */
 export interface FastResponse {
   readonly headersSent: boolean;
   readonly destroyed: boolean;

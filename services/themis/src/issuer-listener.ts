@@ -123,12 +123,6 @@ export class IssuerListener {
     return (this.#front.address() as AddressInfo).port;
   }
 
-  /** The port listened on, 0 before listen. */
-  get port(): number {
-    const address = this.#front.address();
-    return address && typeof address === 'object' ? address.port : 0;
-  }
-
   /**
    * Stops accepting connections, lets the requests being answered finish (idle connections are
    * closed at once, busy ones after their answer), then closes fastify (its onClose hooks stop

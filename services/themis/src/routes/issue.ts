@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ClaimsBuilder, ClaimsRequest } from '../claims.js';
+import type { FastResponse } from '../fast-http.js';
 import { THEMIS_ERROR_STATUS, ThemisError } from '../errors.js';
 import { randomBase64Url } from '../random-pool.js';
 import type { SigningKey, TokenSigner } from '../signer.js';
@@ -42,13 +43,8 @@ export interface IssueRequest {
   readonly socket: Socket;
 }
 
-/** How the handler answers: node's ServerResponse, or a response of the fast path. */
-export interface IssueResponse {
-  readonly headersSent: boolean;
-  readonly destroyed: boolean;
-  writeHead(status: number, headers: Record<string, string>): unknown;
-  end(body: string): unknown;
-}
+/** How the handler answers: node's ServerResponse, or an answer of the fast path. */
+type IssueResponse = FastResponse;
 
 const MAX_TRANSACTION_ID = 128;
 const TRANSACTION_ID = 'x-webpa-transaction-id';
