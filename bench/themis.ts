@@ -13,6 +13,7 @@ import type { KeyObject } from 'node:crypto';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
+import { percentile } from './lib/request-load.js';
 import { emit, type ResultRow } from './lib/results.js';
 import {
   generatePrivateKey,
@@ -256,10 +257,11 @@ async function httpRound(
   };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
-};
+const median = (xs: number[]): number =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 type Variant = { mode: SignerMode; threads?: number; workers: number };
 const runs: { alg: SigningAlgorithm; variants: Variant[] }[] = [

@@ -408,7 +408,7 @@ export class FastHttp {
   readonly fallback: HttpServer;
   readonly keepAliveTimeoutMs: number;
   readonly headersTimeoutMs: number;
-  readonly #dispatch: FastHttpOptions['dispatch'];
+  readonly dispatch: FastHttpOptions['dispatch'];
   readonly #connections = new Set<FastConnection>();
   readonly #date = new DateHeader();
   #closing = false;
@@ -418,16 +418,11 @@ export class FastHttp {
     this.fallback = opts.fallback;
     this.keepAliveTimeoutMs = opts.keepAliveTimeoutMs;
     this.headersTimeoutMs = opts.headersTimeoutMs;
-    this.#dispatch = opts.dispatch;
+    this.dispatch = opts.dispatch;
   }
 
   get closing(): boolean {
     return this.#closing;
-  }
-
-  /** Connections on the fast path. */
-  get size(): number {
-    return this.#connections.size;
   }
 
   /** Serves a new connection (TCP, or TLS once the handshake is done). */
@@ -438,10 +433,6 @@ export class FastHttp {
     }
     socket.setNoDelay(true);
     this.#connections.add(new FastConnection(socket, this));
-  }
-
-  dispatch(req: FastRequest, res: FastResponse): boolean {
-    return this.#dispatch(req, res);
   }
 
   date(): string {
